@@ -1,0 +1,100 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Language settings every target shares (DESIGN.md §10).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "ztna",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ztna", targets: ["ztna"]),
+        .library(name: "QUICCore", targets: ["QUICCore"]),
+        .library(name: "QUICNIO", targets: ["QUICNIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // CNIOBoringSSL's QUIC API is not public API of swift-nio-ssl: pinned exactly (DESIGN.md §2).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: - QUIC engine
+        .target(name: "QUICWire", swiftSettings: strictSettings),
+        .target(
+            name: "QUICCrypto",
+            dependencies: [
+                "QUICWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "QUICTLS",
+            dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "QUICCore",
+            dependencies: [
+                "QUICWire", "QUICCrypto", "QUICTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "QUICNIO",
+            dependencies: [
+                "QUICCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "QUICTestFixtures", swiftSettings: strictSettings),
+
+        // MARK: - The executable
+        .executableTarget(
+            name: "ztna",
+            dependencies: [
+                "QUICCore", "QUICNIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "QUICWireTests", dependencies: ["QUICWire"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "QUICCryptoTests",
+            dependencies: ["QUICCrypto", "QUICWire"],
+            resources: [.copy("Resources/rfc9001.json")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "QUICTLSTests", dependencies: ["QUICTLS", "QUICTestFixtures"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "QUICCoreTests",
+            dependencies: ["QUICCore", "QUICWire", "QUICCrypto", "QUICTLS", "QUICTestFixtures",
+                           .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "QUICNIOTests",
+            dependencies: ["QUICNIO", "QUICCore", "QUICTestFixtures",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)
