@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // MARK: - QUIC engine
@@ -46,6 +47,7 @@ let package = Package(
             dependencies: [
                 "QUICWire", "QUICCrypto", "QUICTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),
@@ -60,6 +62,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "QUICTestFixtures", swiftSettings: strictSettings),
+        // Test support: manual clock, simulated links, the QUICPair harness (DESIGN.md §11).
+        .target(
+            name: "ZTNASimulation",
+            dependencies: ["QUICCore", "QUICTLS", "QUICWire", "QUICTestFixtures",
+                           .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: - The executable
         .executableTarget(
@@ -85,7 +94,7 @@ let package = Package(
         .testTarget(name: "QUICTLSTests", dependencies: ["QUICTLS", "QUICTestFixtures"], swiftSettings: strictSettings),
         .testTarget(
             name: "QUICCoreTests",
-            dependencies: ["QUICCore", "QUICWire", "QUICCrypto", "QUICTLS", "QUICTestFixtures",
+            dependencies: ["QUICCore", "QUICWire", "QUICCrypto", "QUICTLS", "QUICTestFixtures", "ZTNASimulation",
                            .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),

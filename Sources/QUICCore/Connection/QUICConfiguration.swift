@@ -1,0 +1,50 @@
+public import NIOCore
+public import QUICTLS
+
+/// Settings of one QUIC connection (either role). Defaults suit ztna's tunnels and relay connections.
+public struct QUICConfiguration: Sendable {
+    /// The TLS context: certificates, trust roots, ALPN (client or server role must match the connection's).
+    public var tls: TLSContext
+
+    /// RFC 9000 §10.1: our max_idle_timeout; the effective timeout is the smaller of both sides' values.
+    public var maxIdleTimeout: TimeAmount = .seconds(30)
+    /// Send a PING when nothing was sent for this long (nil: never). Keeps NAT bindings and the idle timer alive.
+    public var keepAliveInterval: TimeAmount? = nil
+
+    // MARK: Flow control (RFC 9000 §4) — initial windows, auto-tuned up to the maxima.
+    public var initialMaxData: UInt64 = 4 << 20
+    public var maxConnectionWindow: UInt64 = 64 << 20
+    public var initialMaxStreamData: UInt64 = 1 << 20
+    public var maxStreamWindow: UInt64 = 16 << 20
+    public var initialMaxStreamsBidi: UInt64 = 100
+    public var initialMaxStreamsUni: UInt64 = 100
+    /// Bytes the application may queue on a stream beyond what flow control lets us send.
+    public var streamSendBufferLimit: Int = 4 << 20
+
+    // MARK: DATAGRAM (RFC 9221)
+    /// Our max_datagram_frame_size; nil disables receiving DATAGRAM frames.
+    public var maxDatagramFrameSize: UInt64? = 65535
+    /// Datagrams queued for sending; when full the oldest is dropped (and counted).
+    public var datagramSendQueueLimit: Int = 1024
+    /// Received datagrams not yet taken by the application; when full, new arrivals are dropped (and counted).
+    public var datagramReceiveQueueLimit: Int = 1024
+
+    // MARK: Paths and recovery
+    /// The largest UDP payload we send on a fresh path (RFC 9000 §14: at least 1200 on unknown paths).
+    public var maxUDPPayloadSize: Int = 1200
+    /// The max_udp_payload_size transport parameter we advertise (what we can receive).
+    public var advertisedMaxUDPPayloadSize: UInt64 = 65527
+    public var congestionControl: CongestionControlAlgorithm = .cubic
+    public var initialRTT: TimeAmount = .milliseconds(333)
+    /// RFC 9000 §18.2 max_ack_delay we advertise and honour.
+    public var maxAckDelay: TimeAmount = .milliseconds(25)
+    public var ackDelayExponent: UInt64 = 3
+    /// Length of the connection IDs we issue (routing needs a fixed length for short headers).
+    public var connectionIDLength: Int = 8
+    public var activeConnectionIDLimit: UInt64 = 4
+    public var disableActiveMigration: Bool = false
+
+    public init(tls: TLSContext) {
+        self.tls = tls
+    }
+}

@@ -1,0 +1,79 @@
+public import QUICWire
+
+/// Something the application should know about one connection. Pulled with `pollEvent()`.
+public enum QUICConnectionEvent: Sendable, Hashable {
+    /// The TLS handshake completed (RFC 9001 §4.1.1); streams and datagrams may be used.
+    case connected
+    /// The peer opened a stream (RFC 9000 §2.1).
+    case streamOpened(StreamID)
+    /// New in-order data (or the end of the stream) can be read.
+    case streamReadable(StreamID)
+    /// The stream accepts more data after having been blocked by flow control or the send buffer.
+    case streamWritable(StreamID)
+    /// The peer abandoned its sending side with RESET_STREAM (RFC 9000 §19.4).
+    case streamReset(StreamID, errorCode: UInt64)
+    /// The peer asked us to stop sending with STOP_SENDING (RFC 9000 §19.5); we answered with RESET_STREAM.
+    case streamStopped(StreamID, errorCode: UInt64)
+    /// A DATAGRAM frame's payload (RFC 9221 §5).
+    case datagram([UInt8])
+    /// The largest DATAGRAM payload we can send changed (nil: the peer does not accept DATAGRAM frames).
+    case maxDatagramPayloadChanged(Int?)
+    /// The connection is gone; no more events follow.
+    case closed(QUICCloseReason)
+}
+
+/// Why a connection closed.
+public enum QUICCloseReason: Sendable, Hashable, CustomStringConvertible {
+    /// We closed it (application request) with this error.
+    case local(QUICCloseError)
+    /// The peer sent CONNECTION_CLOSE.
+    case peer(QUICCloseError)
+    /// A transport error we detected (we sent CONNECTION_CLOSE with it).
+    case transportError(QUICCloseError)
+    /// No packet for the idle timeout (RFC 9000 §10.1).
+    case idleTimeout
+    /// The handshake did not complete in time.
+    case handshakeTimeout
+    /// The peer's stateless reset (RFC 9000 §10.3).
+    case statelessReset
+    /// The server answered with a Version Negotiation packet without a version we speak (RFC 9000 §6.2).
+    case versionNegotiation([UInt32])
+
+    public var description: String {
+        switch self {
+        case .local(let error): return "closed locally: \(error)"
+        case .peer(let error): return "closed by peer: \(error)"
+        case .transportError(let error): return "transport error: \(error)"
+        case .idleTimeout: return "idle timeout"
+        case .handshakeTimeout: return "handshake timeout"
+        case .statelessReset: return "stateless reset"
+        case .versionNegotiation(let versions): return "no common version (peer offers \(versions))"
+        }
+    }
+}
+
+/// The contents of a CONNECTION_CLOSE frame (RFC 9000 §19.19).
+public struct QUICCloseError: Sendable, Hashable, CustomStringConvertible {
+    public var isApplicationError: Bool
+    public var code: UInt64
+    public var frameType: UInt64?
+    public var reason: String
+
+    public init(isApplicationError: Bool, code: UInt64, frameType: UInt64? = nil, reason: String) {
+        self.isApplicationError = isApplicationError
+        self.code = code
+        self.frameType = frameType
+        self.reason = reason
+    }
+
+    public static func transport(_ error: QUICWireError) -> QUICCloseError {
+        QUICCloseError(isApplicationError: false, code: error.code.rawValue, frameType: error.frameType,
+                       reason: error.reason)
+    }
+
+    public var description: String {
+        let kind = isApplicationError ? "application" : TransportErrorCode(rawValue: code).description
+        return reason.isEmpty ? "\(kind) (0x\(String(code, radix: 16)))"
+            : "\(kind) (0x\(String(code, radix: 16))): \(reason)"
+    }
+}

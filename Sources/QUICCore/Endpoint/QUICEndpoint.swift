@@ -1,0 +1,191 @@
+public import DequeModule
+public import NIOCore
+import QUICCrypto
+public import QUICTLS
+public import QUICWire
+
+/// All QUIC connections of one UDP socket, sans-IO (DESIGN.md §2).
+///
+/// Routes datagrams to connections by every connection ID they issued, accepts new connections from
+/// client Initials (server role), answers with Version Negotiation, Retry and stateless resets without
+/// per-connection state, and aggregates the outputs of its connections.
+///
+/// Call order for the shell, after every input (`handle(datagram:from:now:)`, `handleTimeout(now:)`,
+/// `connect`, or a mutation through `withConnection`):
+/// `pollTransmit(now:)` until nil → `pollEvent()` until nil → `pollTimeout()` to re-arm the one timer.
+public struct QUICEndpoint {
+    public let configuration: QUICEndpointConfiguration
+    var random: QUICRandom
+    var connections: [ConnectionHandle: QUICConnection] = [:]
+    var routes: [ConnectionID: ConnectionHandle] = [:]
+    /// Extra routes per connection (client-chosen Initial DCIDs), removed with the connection.
+    var extraRoutes: [ConnectionHandle: [ConnectionID]] = [:]
+    var nextHandle: UInt64 = 1
+    /// Connections touched since they last had nothing to send, in order.
+    var dirty = Deque<ConnectionHandle>()
+    var dirtySet = Set<ConnectionHandle>()
+    var timers = TimerHeap()
+    var events = Deque<QUICEndpointEvent>()
+    /// Stateless responses (Version Negotiation, Retry, stateless reset) waiting to be sent.
+    var statelessTransmits = Deque<QUICTransmit>()
+    let tokenSealer: TokenSealer
+    let resetTokens: StatelessResetTokenGenerator
+    var resetBudget = (second: Int64(-1), used: 0)
+    public internal(set) var statistics = QUICEndpointStatistics()
+
+    /// - Parameter randomSeed: 32 bytes of entropy (from the OS in the shell; fixed bytes in tests).
+    public init(configuration: QUICEndpointConfiguration, randomSeed: [UInt8]) {
+        self.configuration = configuration
+        var random = QUICRandom(seed: randomSeed)
+        var tokenKey = random.bytes(32)
+        if let configured = configuration.retryTokenKey, configured.count == 32 { tokenKey = configured }
+        let resetKey = configuration.statelessResetKey ?? random.bytes(32)
+        self.random = random
+        // A 32-byte key always constructs a sealer.
+        guard let sealer = try? TokenSealer(key: tokenKey) else { preconditionFailure("32-byte key rejected") }
+        tokenSealer = sealer
+        resetTokens = StatelessResetTokenGenerator(key: resetKey)
+    }
+
+    // MARK: - Client
+
+    /// Starts a client connection to `remote`. `serverName` is the TLS SNI and the name verified in the
+    /// server's certificate.
+    public mutating func connect(to remote: PathAddress, serverName: String?, configuration connectionConfiguration: QUICConfiguration,
+                                 now: NIODeadline) throws(TLSError) -> ConnectionHandle {
+        var configuration = connectionConfiguration
+        configuration.connectionIDLength = self.configuration.connectionIDLength
+        let localID = newConnectionID()
+        // RFC 9000 §7.2: the client's first Destination Connection ID is unpredictable and at least 8 bytes.
+        let originalDestination = ConnectionID(random.bytes(8)) ?? .empty
+        let connection = try QUICConnection(
+            clientWith: configuration, remote: remote, serverName: serverName, localConnectionID: localID,
+            originalDestinationConnectionID: originalDestination, resetTokens: resetTokens,
+            random: QUICRandom(seed: random.bytes(32)), now: now)
+        let handle = insert(connection)
+        return handle
+    }
+
+    // MARK: - Access to connections
+
+    /// Runs `body` on a connection (open streams, write, read, send datagrams, close…). Returns nil when
+    /// the handle is unknown. The connection is serviced by the next `pollTransmit`.
+    public mutating func withConnection<R, E: Error>(_ handle: ConnectionHandle,
+                                                     _ body: (inout QUICConnection) throws(E) -> R) throws(E) -> R? {
+        guard connections[handle] != nil else { return nil }
+        markDirty(handle)
+        return try body(&connections[handle]!)
+    }
+
+    /// A read-only view of a connection.
+    public func connection(_ handle: ConnectionHandle) -> QUICConnection? {
+        connections[handle]
+    }
+
+    public var connectionCount: Int { connections.count }
+    public var connectionHandles: [ConnectionHandle] { Array(connections.keys) }
+
+    // MARK: - Inputs
+
+    /// One received UDP datagram.
+    public mutating func handle(datagram: [UInt8], from remote: PathAddress, now: NIODeadline) {
+        let idLength = configuration.connectionIDLength
+        guard let destination = PacketHeader.peekDestinationConnectionID(datagram: datagram,
+                                                                          shortHeaderConnectionIDLength: idLength) else {
+            statistics.drop(.unparseable)
+            return
+        }
+        if let handle = routes[destination], connections[handle] != nil {
+            connections[handle]!.handle(datagram: datagram, from: remote, now: now)
+            markDirty(handle)
+            return
+        }
+        if datagram.first.map({ $0 & 0x80 != 0 }) ?? false {
+            handleUnroutedLongHeader(datagram, from: remote, now: now)
+        } else {
+            sendStatelessReset(answering: datagram, destination: destination, to: remote, now: now)
+        }
+    }
+
+    /// Fires every connection timer that is due.
+    public mutating func handleTimeout(now: NIODeadline) {
+        for handle in timers.popExpired(now: now) where connections[handle] != nil {
+            connections[handle]!.handleTimeout(now: now)
+            markDirty(handle)
+        }
+    }
+
+    // MARK: - Outputs
+
+    /// The next datagram to send.
+    public mutating func pollTransmit(now: NIODeadline) -> QUICTransmit? {
+        if let transmit = statelessTransmits.popFirst() { return transmit }
+        while let handle = dirty.first {
+            if connections[handle] != nil, let transmit = connections[handle]!.pollTransmit(now: now) {
+                return transmit
+            }
+            dirty.removeFirst()
+            dirtySet.remove(handle)
+            service(handle)
+        }
+        return nil
+    }
+
+    /// The next event.
+    public mutating func pollEvent() -> QUICEndpointEvent? {
+        if events.isEmpty {
+            for handle in dirty { drainEvents(handle) }
+        }
+        return events.popFirst()
+    }
+
+    /// When `handleTimeout(now:)` must be called next.
+    public mutating func pollTimeout() -> NIODeadline? {
+        for handle in dirty { timers.set(handle, to: connections[handle]?.pollTimeout()) }
+        return timers.earliest()
+    }
+
+    // MARK: - Bookkeeping
+
+    mutating func newConnectionID() -> ConnectionID {
+        while true {
+            if let id = ConnectionID(random.bytes(configuration.connectionIDLength)), routes[id] == nil { return id }
+        }
+    }
+
+    mutating func insert(_ connection: QUICConnection) -> ConnectionHandle {
+        let handle = ConnectionHandle(nextHandle)
+        nextHandle += 1
+        for id in connection.routedConnectionIDs { routes[id] = handle }
+        connections[handle] = connection
+        markDirty(handle)
+        return handle
+    }
+
+    mutating func markDirty(_ handle: ConnectionHandle) {
+        if dirtySet.insert(handle).inserted { dirty.append(handle) }
+    }
+
+    private mutating func drainEvents(_ handle: ConnectionHandle) {
+        guard connections[handle] != nil else { return }
+        while let event = connections[handle]!.pollEvent() { events.append(.connection(handle, event)) }
+    }
+
+    /// Moves a connection's events, routing changes and timer into the endpoint; forgets closed connections.
+    private mutating func service(_ handle: ConnectionHandle) {
+        guard var connection = connections.removeValue(forKey: handle) else { return }
+        while let event = connection.pollEvent() { events.append(.connection(handle, event)) }
+        for change in connection.routingChanges {
+            if change.add { routes[change.id] = handle } else if routes[change.id] == handle { routes[change.id] = nil }
+        }
+        connection.routingChanges.removeAll()
+        if connection.isClosed {
+            for id in connection.routedConnectionIDs where routes[id] == handle { routes[id] = nil }
+            for id in extraRoutes.removeValue(forKey: handle) ?? [] where routes[id] == handle { routes[id] = nil }
+            timers.set(handle, to: nil)
+            return
+        }
+        timers.set(handle, to: connection.pollTimeout())
+        connections[handle] = connection
+    }
+}
