@@ -47,7 +47,11 @@ struct CubicController: CongestionController {
         window = Double(CongestionWindowLimits.initialWindow(maxDatagramSize: maxDatagramSize))
     }
 
-    var congestionWindow: Int { Int(window) }
+    /// The window in whole bytes (clamped so a runaway value can never trap the conversion).
+    var congestionWindow: Int { Int(Swift.min(window, Self.largestWindow)) }
+
+    /// Far beyond any real window, and exactly representable both as `Double` and as `Int`.
+    private static let largestWindow = Double(1 << 52)
 
     var minimumWindow: Int { CongestionWindowLimits.minimumWindow(maxDatagramSize: maxDatagramSize) }
 

@@ -25,14 +25,21 @@ import Testing
 
     @Test func insertReportsWhetherAnythingWasAdded() {
         var set = RangeSet()
-        #expect(set.insert(10..<20))
-        #expect(!set.insert(12..<18))
-        #expect(!set.insert(10..<20))
-        #expect(!set.insert(5..<5))
-        #expect(set.insert(15..<25))
+        let added = set.insert(10..<20)
+        #expect(added)
+        let added2 = set.insert(12..<18)
+        #expect(!added2)
+        let added3 = set.insert(10..<20)
+        #expect(!added3)
+        let added4 = set.insert(5..<5)
+        #expect(!added4)
+        let added5 = set.insert(15..<25)
+        #expect(added5)
         #expect(set.ranges == [10..<25])
-        #expect(set.insert(0..<3))
-        #expect(!set.insert(1..<2))
+        let added6 = set.insert(0..<3)
+        #expect(added6)
+        let added7 = set.insert(1..<2)
+        #expect(!added7)
         #expect(set.ranges == [0..<3, 10..<25])
     }
 
@@ -58,7 +65,8 @@ import Testing
         set.insert(8..<10)
         set.insert(12..<14)
         #expect(set.count == 4)
-        #expect(set.insert(1..<13))
+        let added = set.insert(1..<13)
+        #expect(added)
         #expect(set.ranges == [0..<14])
     }
 
@@ -165,7 +173,8 @@ import Testing
             switch UInt64.random(in: 0..<10, using: &random) {
             case 0..<5:
                 let isNew = range.contains { !model.contains($0) }
-                #expect(set.insert(range) == isNew)
+                let added = set.insert(range)
+                #expect(added == isNew)
                 model.formUnion(range)
             case 5:
                 set.insert(low)

@@ -16,29 +16,35 @@ import Testing
         #expect(buffer.hasDataToSend)
         var received: [UInt8] = []
         for expectedOffset in stride(from: UInt64(0), to: 10_000, by: 3000) {
-            let chunk = try #require(buffer.nextChunk(maxBytes: 3000, flowControlLimit: .max))
+            let maybeChunk = buffer.nextChunk(maxBytes: 3000, flowControlLimit: .max)
+            let chunk = try #require(maybeChunk)
             #expect(chunk.offset == expectedOffset)
             #expect(chunk.bytes.count == min(3000, 10_000 - Int(expectedOffset)))
             #expect(!chunk.fin)
             received += chunk.bytes
         }
         #expect(received == data)
-        #expect(buffer.nextChunk(maxBytes: 3000, flowControlLimit: .max) == nil)
+        let next = buffer.nextChunk(maxBytes: 3000, flowControlLimit: .max)
+        #expect(next == nil)
         #expect(!buffer.hasDataToSend)
         #expect(buffer.highestSentOffset == 10_000)
-        #expect(buffer.nextChunk(maxBytes: 0, flowControlLimit: .max) == nil)
+        let next2 = buffer.nextChunk(maxBytes: 0, flowControlLimit: .max)
+        #expect(next2 == nil)
     }
 
     @Test func newDataStopsAtTheFlowControlLimit() throws {
         var buffer = SendStreamBuffer()
         buffer.write(Self.pattern(5000))
-        let first = try #require(buffer.nextChunk(maxBytes: 10_000, flowControlLimit: 2000))
+        let maybeFirst = buffer.nextChunk(maxBytes: 10_000, flowControlLimit: 2000)
+        let first = try #require(maybeFirst)
         #expect(first.offset == 0)
         #expect(first.bytes.count == 2000)
-        #expect(buffer.nextChunk(maxBytes: 10_000, flowControlLimit: 2000) == nil)
+        let next = buffer.nextChunk(maxBytes: 10_000, flowControlLimit: 2000)
+        #expect(next == nil)
         #expect(buffer.hasDataToSend)  // blocked, not done
         #expect(buffer.highestSentOffset == 2000)
-        let second = try #require(buffer.nextChunk(maxBytes: 10_000, flowControlLimit: 5000))
+        let maybeSecond = buffer.nextChunk(maxBytes: 10_000, flowControlLimit: 5000)
+        let second = try #require(maybeSecond)
         #expect(second.offset == 2000)
         #expect(second.bytes == Self.pattern(3000, from: 2000))
     }
@@ -47,10 +53,12 @@ import Testing
         var buffer = SendStreamBuffer()
         for index in 0..<100 { buffer.write(contentsOf: Self.pattern(10, from: index * 10)[...]) }
         #expect(buffer.storedChunkCount == 1)
-        buffer.write(Self.pattern(3000, from: 1000))
-        buffer.write(Self.pattern(3000, from: 4000))
-        #expect(buffer.storedChunkCount == 3)
-        let chunk = try #require(buffer.nextChunk(maxBytes: 7000, flowControlLimit: .max))
+        buffer.write(Self.pattern(3000, from: 1000))  // 4000 bytes: still within the coalescing limit
+        #expect(buffer.storedChunkCount == 1)
+        buffer.write(Self.pattern(3000, from: 4000))  // would exceed it: a new chunk
+        #expect(buffer.storedChunkCount == 2)
+        let maybeChunk = buffer.nextChunk(maxBytes: 7000, flowControlLimit: .max)
+        let chunk = try #require(maybeChunk)
         #expect(chunk.bytes == Self.pattern(7000))
     }
 
@@ -63,10 +71,12 @@ import Testing
         buffer.onLost(offset: 1000, length: 1000, fin: false)
         #expect(buffer.hasDataToSend)
         // Retransmissions ignore the flow-control limit: those bytes were already allowed.
-        let retransmit = try #require(buffer.nextChunk(maxBytes: 5000, flowControlLimit: 0))
+        let maybeRetransmit = buffer.nextChunk(maxBytes: 5000, flowControlLimit: 0)
+        let retransmit = try #require(maybeRetransmit)
         #expect(retransmit.offset == 1000)
         #expect(retransmit.bytes == Self.pattern(1000, from: 1000))
-        let fresh = try #require(buffer.nextChunk(maxBytes: 5000, flowControlLimit: .max))
+        let maybeFresh = buffer.nextChunk(maxBytes: 5000, flowControlLimit: .max)
+        let fresh = try #require(maybeFresh)
         #expect(fresh.offset == 4000)
         #expect(fresh.bytes.count == 2000)
     }
@@ -78,17 +88,21 @@ import Testing
         // [2000, 4000) was lost, but a copy of [2500, 3500) (another frame) was acknowledged.
         buffer.onAcked(offset: 2500, length: 1000, fin: false)
         buffer.onLost(offset: 2000, length: 2000, fin: false)
-        let first = try #require(buffer.nextChunk(maxBytes: 10_000, flowControlLimit: .max))
+        let maybeFirst = buffer.nextChunk(maxBytes: 10_000, flowControlLimit: .max)
+        let first = try #require(maybeFirst)
         #expect(first.offset == 2000)
         #expect(first.bytes == Self.pattern(500, from: 2000))
-        let second = try #require(buffer.nextChunk(maxBytes: 10_000, flowControlLimit: .max))
+        let maybeSecond = buffer.nextChunk(maxBytes: 10_000, flowControlLimit: .max)
+        let second = try #require(maybeSecond)
         #expect(second.offset == 3500)
         #expect(second.bytes == Self.pattern(500, from: 3500))
-        #expect(buffer.nextChunk(maxBytes: 10_000, flowControlLimit: .max) == nil)
+        let next = buffer.nextChunk(maxBytes: 10_000, flowControlLimit: .max)
+        #expect(next == nil)
         // An acknowledgement after the loss removes the pending retransmission too.
         buffer.onLost(offset: 5000, length: 1000, fin: false)
         buffer.onAcked(offset: 5000, length: 600, fin: false)
-        let third = try #require(buffer.nextChunk(maxBytes: 10_000, flowControlLimit: .max))
+        let maybeThird = buffer.nextChunk(maxBytes: 10_000, flowControlLimit: .max)
+        let third = try #require(maybeThird)
         #expect(third.offset == 5600)
         #expect(third.bytes.count == 400)
         // Losing data that was entirely acknowledged queues nothing.
@@ -115,13 +129,16 @@ import Testing
         var buffer = SendStreamBuffer()
         buffer.write(Self.pattern(100))
         buffer.finish()
-        let chunk = try #require(buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max))
+        let maybeChunk = buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max)
+        let chunk = try #require(maybeChunk)
         #expect(chunk.offset == 0 && chunk.bytes.count == 100 && chunk.fin)
         #expect(!buffer.hasDataToSend)
-        #expect(buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max) == nil)
+        let next = buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max)
+        #expect(next == nil)
         // Lost with its data: both are sent again.
         buffer.onLost(offset: 0, length: 100, fin: true)
-        let again = try #require(buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max))
+        let maybeAgain = buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max)
+        let again = try #require(maybeAgain)
         #expect(again.offset == 0 && again.bytes.count == 100 && again.fin)
         #expect(!buffer.isFullyAcknowledged)
         buffer.onAcked(offset: 0, length: 100, fin: true)
@@ -132,16 +149,19 @@ import Testing
     @Test func finOnlyChunk() throws {
         var buffer = SendStreamBuffer()
         buffer.write(Self.pattern(100))
-        let data = try #require(buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max))
+        let maybeData = buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max)
+        let data = try #require(maybeData)
         #expect(!data.fin)
         buffer.finish()
         #expect(buffer.isFinished)
         #expect(buffer.hasDataToSend)
         // Even with no room for bytes and no credit left, a FIN at the final size can go.
-        let fin = try #require(buffer.nextChunk(maxBytes: 0, flowControlLimit: 100))
+        let maybeFin = buffer.nextChunk(maxBytes: 0, flowControlLimit: 100)
+        let fin = try #require(maybeFin)
         #expect(fin.offset == 100 && fin.bytes.isEmpty && fin.fin)
         buffer.onLost(offset: 100, length: 0, fin: true)
-        let finAgain = try #require(buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max))
+        let maybeFinAgain = buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max)
+        let finAgain = try #require(maybeFinAgain)
         #expect(finAgain.offset == 100 && finAgain.bytes.isEmpty && finAgain.fin)
         buffer.onAcked(offset: 100, length: 0, fin: true)
         #expect(!buffer.isFullyAcknowledged)  // the data is not acknowledged yet
@@ -152,19 +172,24 @@ import Testing
     @Test func emptyFinishedStreamSendsOnlyFin() throws {
         var buffer = SendStreamBuffer()
         buffer.finish()
-        let fin = try #require(buffer.nextChunk(maxBytes: 1000, flowControlLimit: 0))
+        let maybeFin = buffer.nextChunk(maxBytes: 1000, flowControlLimit: 0)
+        let fin = try #require(maybeFin)
         #expect(fin.offset == 0 && fin.bytes.isEmpty && fin.fin)
-        #expect(buffer.nextChunk(maxBytes: 1000, flowControlLimit: 0) == nil)
+        let next = buffer.nextChunk(maxBytes: 1000, flowControlLimit: 0)
+        #expect(next == nil)
     }
 
     @Test func finWaitsForFlowControlOfTheLastBytes() throws {
         var buffer = SendStreamBuffer()
         buffer.write(Self.pattern(100))
         buffer.finish()
-        let first = try #require(buffer.nextChunk(maxBytes: 1000, flowControlLimit: 50))
+        let maybeFirst = buffer.nextChunk(maxBytes: 1000, flowControlLimit: 50)
+        let first = try #require(maybeFirst)
         #expect(first.bytes.count == 50 && !first.fin)
-        #expect(buffer.nextChunk(maxBytes: 1000, flowControlLimit: 50) == nil)
-        let last = try #require(buffer.nextChunk(maxBytes: 1000, flowControlLimit: 100))
+        let next = buffer.nextChunk(maxBytes: 1000, flowControlLimit: 50)
+        #expect(next == nil)
+        let maybeLast = buffer.nextChunk(maxBytes: 1000, flowControlLimit: 100)
+        let last = try #require(maybeLast)
         #expect(last.offset == 50 && last.bytes.count == 50 && last.fin)
     }
 
@@ -174,16 +199,19 @@ import Testing
         buffer.finish()
         _ = buffer.nextChunk(maxBytes: 100, flowControlLimit: .max)
         _ = buffer.nextChunk(maxBytes: 100, flowControlLimit: .max)
-        let last = try #require(buffer.nextChunk(maxBytes: 100, flowControlLimit: .max))
+        let maybeLast = buffer.nextChunk(maxBytes: 100, flowControlLimit: .max)
+        let last = try #require(maybeLast)
         #expect(last.fin)
         // The tail is lost but the FIN (in the same frame) is still in flight elsewhere: no FIN on this copy.
         buffer.onLost(offset: 200, length: 100, fin: false)
-        let retransmit = try #require(buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max))
+        let maybeRetransmit = buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max)
+        let retransmit = try #require(maybeRetransmit)
         #expect(retransmit.offset == 200 && !retransmit.fin)
         // After the FIN was acknowledged, a retransmission ending at the final size carries no FIN either.
         buffer.onAcked(offset: 200, length: 100, fin: true)
         buffer.onLost(offset: 100, length: 200, fin: true)
-        let tail = try #require(buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max))
+        let maybeTail = buffer.nextChunk(maxBytes: 1000, flowControlLimit: .max)
+        let tail = try #require(maybeTail)
         #expect(tail.offset == 100 && tail.bytes.count == 100 && !tail.fin)
     }
 
@@ -229,12 +257,14 @@ import Testing
         #expect(buffer.bufferedBytes == 0)
         #expect(buffer.storedChunkCount == 0)
         #expect(!buffer.hasDataToSend)
-        #expect(buffer.nextChunk(maxBytes: 4000, flowControlLimit: .max) == nil)
+        let next = buffer.nextChunk(maxBytes: 4000, flowControlLimit: .max)
+        #expect(next == nil)
         buffer.write(Self.pattern(10))
         buffer.onAcked(offset: 0, length: 4000, fin: false)
         buffer.onLost(offset: 0, length: 4000, fin: false)
         #expect(buffer.totalWritten == 10_000)
-        #expect(buffer.nextChunk(maxBytes: 4000, flowControlLimit: .max) == nil)
+        let next2 = buffer.nextChunk(maxBytes: 4000, flowControlLimit: .max)
+        #expect(next2 == nil)
     }
 
     // MARK: - End to end
@@ -280,7 +310,8 @@ import Testing
         #expect(sender.storedChunkCount == 0)
         #expect(receiver.finalSize == UInt64(written.count))
         #expect(receiver.readableBytes == written.count)
-        #expect(receiver.read(maxBytes: .max) == written)
+        let bytesRead = receiver.read(maxBytes: .max)
+        #expect(bytesRead == written)
         #expect(receiver.isFinished)
     }
 }
