@@ -26,8 +26,8 @@ public struct QUICPair {
     public private(set) var serverEvents: [QUICConnectionEvent] = []
     /// Sizes of the datagrams each side put on the wire.
     public private(set) var sentSizes: [Side: [Int]] = [.client: [], .server: []]
-    /// Called for every datagram before it enters a link; return false to drop it.
-    public var filter: ((Side, [UInt8]) -> Bool)?
+    /// Called for every datagram (with the current time) before it enters a link; return false to drop it.
+    public var filter: ((Side, [UInt8], NIODeadline) -> Bool)?
     public let certificates: TestCertificates.Files
     public var clientConfiguration: QUICConfiguration
 
@@ -94,7 +94,7 @@ public struct QUICPair {
 
     private mutating func send(_ payload: [UInt8], from side: Side) {
         sentSizes[side, default: []].append(payload.count)
-        if let filter, !filter(side, payload) { return }
+        if let filter, !filter(side, payload, now) { return }
         let to: Side = side == .client ? .server : .client
         let arrival = side == .client ? toServer.schedule(size: payload.count, now: now)
                                       : toClient.schedule(size: payload.count, now: now)
@@ -162,6 +162,15 @@ public struct QUICPair {
             guard now <= limit, step() else { return condition(&self) }
         }
         return condition(&self)
+    }
+
+    /// Replaces the server endpoint with a fresh one of the same configuration (a restart that loses every
+    /// connection); datagrams in flight to the old one arrive at the new one.
+    public mutating func restartServer(seed: UInt64 = 99) {
+        var seeds = SplitMix64(seed: seed)
+        let bytes = (0..<4).flatMap { _ in withUnsafeBytes(of: seeds.next()) { Array($0) } }
+        server = QUICEndpoint(configuration: server.configuration, randomSeed: bytes)
+        serverHandle = nil
     }
 
     // MARK: - Convenience

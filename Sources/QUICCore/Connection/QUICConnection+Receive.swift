@@ -49,12 +49,18 @@ extension QUICConnection {
             offset = header.packetEnd
         }
         if !processedAny, isStatelessReset(datagram) {
-            closeReason = .statelessReset
-            state = .closed
-            emit(.closed(.statelessReset))
+            handleStatelessReset()
             return
         }
         if processedAny { updateLossTimer(now: now) }
+    }
+
+    /// RFC 9000 §10.3.1: the peer lost our connection; no more packets are sent.
+    mutating func handleStatelessReset() {
+        guard state == .handshaking || state == .established else { return }
+        closeReason = .statelessReset
+        state = .closed
+        emit(.closed(.statelessReset))
     }
 
     /// RFC 9000 §10.3.1: a datagram we cannot process whose last 16 bytes are a reset token of the peer.
@@ -172,9 +178,7 @@ extension QUICConnection {
         peerConnectionID = header.sourceConnectionID
         // RFC 9001 §5.2: new Initial keys from the server's chosen connection ID; everything sent so far in
         // the Initial space is sent again (packet numbers continue, RFC 9000 §17.2.5.3).
-        let secrets = InitialSecrets.derive(destinationConnectionID: header.sourceConnectionID.bytes)
-        spaces[.initial].sealer = (try? PacketProtectionKeys(secret: secrets.client, suite: .aes128GCMSHA256)).map(PacketProtector.init)
-        spaces[.initial].opener = (try? PacketProtectionKeys(secret: secrets.server, suite: .aes128GCMSHA256)).map(PacketProtector.init)
+        installInitialKeys(destinationConnectionID: header.sourceConnectionID)
         for packet in recovery.abandonOutstanding(space: .initial) {
             for case .crypto(let offset, let length) in packet.frames {
                 spaces[.initial].cryptoSend.onLost(offset: offset, length: length, fin: false)

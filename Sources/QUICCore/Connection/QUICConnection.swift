@@ -138,7 +138,7 @@ public struct QUICConnection {
         lastActivity = now
         lastSendTime = now
         createdAt = now
-        installInitialKeys()
+        installInitialKeys(destinationConnectionID: originalDestinationConnectionID)
         try tls.start()
         do {
             try drainTLSOutputs(now: now)
@@ -178,7 +178,9 @@ public struct QUICConnection {
         lastActivity = now
         lastSendTime = now
         createdAt = now
-        installInitialKeys()
+        // RFC 9001 §5.2: Initial keys come from the Destination Connection ID of the client's Initial — after a
+        // Retry that is the Retry's Source Connection ID, not the original one.
+        installInitialKeys(destinationConnectionID: retrySourceConnectionID ?? originalDestinationConnectionID)
         armIdleTimer(now: now)
     }
 
@@ -200,9 +202,9 @@ public struct QUICConnection {
         return parameters
     }
 
-    /// RFC 9001 §5.2: Initial keys from the client's first Destination Connection ID.
-    mutating func installInitialKeys() {
-        let secrets = InitialSecrets.derive(destinationConnectionID: originalDestinationConnectionID.bytes)
+    /// RFC 9001 §5.2: Initial keys from the Destination Connection ID of the client's Initial packets.
+    mutating func installInitialKeys(destinationConnectionID: ConnectionID) {
+        let secrets = InitialSecrets.derive(destinationConnectionID: destinationConnectionID.bytes)
         let (mine, theirs) = role == .client ? (secrets.client, secrets.server) : (secrets.server, secrets.client)
         // Initial secrets always have the SHA-256 length; derivation cannot fail.
         spaces[.initial].sealer = (try? PacketProtectionKeys(secret: mine, suite: .aes128GCMSHA256)).map(PacketProtector.init)

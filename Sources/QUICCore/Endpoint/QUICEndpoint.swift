@@ -21,6 +21,10 @@ public struct QUICEndpoint {
     /// Extra routes per connection (client-chosen Initial DCIDs), removed with the connection.
     var extraRoutes: [ConnectionHandle: [ConnectionID]] = [:]
     var nextHandle: UInt64 = 1
+    /// The peer's current stateless reset token of each connection (RFC 9000 §10.3.1): a reset arrives with
+    /// a random connection ID, so it is recognised by its last 16 bytes.
+    var resetTokenOwners: [StatelessResetToken: ConnectionHandle] = [:]
+    var resetTokenOfConnection: [ConnectionHandle: StatelessResetToken] = [:]
     /// Connections touched since they last had nothing to send, in order.
     var dirty = Deque<ConnectionHandle>()
     var dirtySet = Set<ConnectionHandle>()
@@ -102,6 +106,10 @@ public struct QUICEndpoint {
         }
         if datagram.first.map({ $0 & 0x80 != 0 }) ?? false {
             handleUnroutedLongHeader(datagram, from: remote, now: now)
+        } else if datagram.count >= 21, let token = StatelessResetToken(Array(datagram.suffix(16))),
+                  let handle = resetTokenOwners[token], connections[handle] != nil {
+            connections[handle]!.handleStatelessReset()
+            markDirty(handle)
         } else {
             sendStatelessReset(answering: datagram, destination: destination, to: remote, now: now)
         }
@@ -179,6 +187,12 @@ public struct QUICEndpoint {
             if change.add { routes[change.id] = handle } else if routes[change.id] == handle { routes[change.id] = nil }
         }
         connection.routingChanges.removeAll()
+        let token = connection.isClosed ? nil : connection.peerStatelessResetToken
+        if resetTokenOfConnection[handle] != token {
+            if let old = resetTokenOfConnection[handle], resetTokenOwners[old] == handle { resetTokenOwners[old] = nil }
+            resetTokenOfConnection[handle] = token
+            if let token { resetTokenOwners[token] = handle }
+        }
         if connection.isClosed {
             for id in connection.routedConnectionIDs where routes[id] == handle { routes[id] = nil }
             for id in extraRoutes.removeValue(forKey: handle) ?? [] where routes[id] == handle { routes[id] = nil }
