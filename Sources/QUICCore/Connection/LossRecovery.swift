@@ -18,6 +18,9 @@ struct LossRecovery: Sendable {
     private(set) var pacer: Pacer
     private(set) var bytesInFlight = 0
     private(set) var ptoCount = 0
+    /// The sender ran out of data before filling the congestion window (RFC 9002 §7.8): acknowledgements
+    /// then do not grow the window.
+    var isApplicationLimited = false
     private var sent: [SentPacketQueue] = Array(repeating: SentPacketQueue(), count: 3)
     private var largestAcked: [UInt64?] = [nil, nil, nil]
     private var lossTime: [NIODeadline?] = [nil, nil, nil]
@@ -126,7 +129,7 @@ struct LossRecovery: Sendable {
         for packet in outcome.acknowledged where packet.inFlight {
             leftFlight(packet, space: space)
             congestion.onAcked(bytes: packet.size, timeSent: packet.timeSent, now: now, rtt: rtt,
-                               isAppLimited: false)
+                               isAppLimited: isApplicationLimited)
         }
         onPacketsLost(outcome.lost, space: space, now: now)
         return outcome

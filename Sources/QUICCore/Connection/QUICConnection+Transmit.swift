@@ -52,6 +52,14 @@ extension QUICConnection {
                 drafts.append(draft)
             }
         }
+        // RFC 9002 §7.8: when the window had room but nothing (more) to send, the flow is application-limited.
+        // Limited by the window (or pacing) means not application-limited; running out of data with less than
+        // half the window in flight means it is.
+        if !mayElicit && !probing {
+            recovery.isApplicationLimited = false
+        } else if !drafts.contains(where: \.isAckEliciting) {
+            recovery.isApplicationLimited = recovery.bytesInFlight < recovery.congestion.congestionWindow / 2
+        }
         guard !drafts.isEmpty else { return nil }
         return serialize(drafts, budget: budget, now: now)
     }
