@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "ztna", targets: ["ztna"]),
         .library(name: "QUICCore", targets: ["QUICCore"]),
         .library(name: "QUICNIO", targets: ["QUICNIO"]),
+        // For the separate FuzzTesting package (DESIGN.md §11.7), which can only depend on products.
+        .library(name: "QUICWire", targets: ["QUICWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -54,7 +56,7 @@ let package = Package(
         .target(
             name: "QUICNIO",
             dependencies: [
-                "QUICCore",
+                "QUICCore", "QUICTLS", "QUICWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "ztna",
             dependencies: [
-                "QUICCore", "QUICNIO",
+                "QUICCore", "QUICNIO", "QUICTLS", "QUICTestFixtures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -100,10 +102,12 @@ let package = Package(
         ),
         .testTarget(
             name: "QUICNIOTests",
-            dependencies: ["QUICNIO", "QUICCore", "QUICTestFixtures",
+            dependencies: ["QUICNIO", "QUICCore", "QUICTLS", "QUICTestFixtures",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
+        // aioquic ↔ ztna interop (DESIGN.md §11.5): drives the built `ztna` binary and scripts/interop/aioquic_peer.py.
+        .testTarget(name: "InteropTests", dependencies: ["QUICTestFixtures"], swiftSettings: strictSettings),
     ]
 )

@@ -89,6 +89,19 @@ public struct QUICEndpoint {
     public var connectionCount: Int { connections.count }
     public var connectionHandles: [ConnectionHandle] { Array(connections.keys) }
 
+    /// Forgets every connection at once, without sending anything (the socket is going away, e.g. after a
+    /// shutdown's drain period). No events follow for them.
+    public mutating func discardAllConnections() {
+        connections.removeAll()
+        routes.removeAll()
+        extraRoutes.removeAll()
+        resetTokenOwners.removeAll()
+        resetTokenOfConnection.removeAll()
+        dirty.removeAll()
+        dirtySet.removeAll()
+        timers = TimerHeap()
+    }
+
     // MARK: - Inputs
 
     /// One received UDP datagram.

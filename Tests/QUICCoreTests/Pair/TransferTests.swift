@@ -59,3 +59,36 @@ struct TransferTests {
         }
     }
 }
+
+@Suite("Datagram echo bursts over QUICPair")
+struct DatagramEchoTests {
+    /// A burst larger than the congestion window is queued, paced and delivered in full on a lossless link;
+    /// the echo comes back in full too.
+    @Test func burstBeyondTheCongestionWindowIsEchoedInFull() throws {
+        var pair = try QUICPair(latency: .milliseconds(5), seed: 9)
+        #expect(try pair.establish())
+        for index in 0..<150 {
+            var payload = QUICPair.pattern(700, seed: UInt8(index % 251))
+            payload[0] = UInt8(index)
+            pair.withClient { connection, _ in try? connection.sendDatagram(payload) }
+        }
+        var echoed = 0
+        var seen = 0
+        let done = pair.drive(until: { pair in
+            let received = pair.serverEvents.compactMap { event -> [UInt8]? in
+                if case .datagram(let bytes) = event { return bytes } else { return nil }
+            }
+            for bytes in received.dropFirst(seen) {
+                pair.withServer { connection, _ in try? connection.sendDatagram(bytes) }
+            }
+            seen = received.count
+            echoed = pair.clientEvents.filter { if case .datagram = $0 { return true } else { return false } }.count
+            return echoed == 150
+        }, maxTime: .seconds(10))
+        #expect(done)
+        #expect(seen == 150)
+        #expect(echoed == 150)
+        #expect(pair.clientConnection?.statistics.datagramsDropped == 0)
+        #expect(pair.serverConnection?.statistics.datagramsDropped == 0)
+    }
+}

@@ -1,0 +1,234 @@
+import Logging
+import NIOCore
+import QUICCore
+import QUICWire
+
+/// The event-loop side of one established connection: routes its events to streams, datagram consumers and
+/// close waiters, and performs the application's operations on the sans-IO connection.
+///
+/// Invariant: loop-bound. Only the channel handler and the public `QUICNIOConnection`/`QUICNIOStream` (through
+/// `NIOLoopBound`, after hopping to the loop) touch it.
+final class ConnectionDriver {
+    let handle: ConnectionHandle
+    let role: EndpointRole
+    let handler: QUICChannelHandler
+    let logger: Logger
+    private let datagramSendQueueLimit: Int
+
+    private var streams: [StreamID: StreamDriver] = [:]
+    private(set) var closeReason: QUICCloseReason?
+    private var closedWaiters: [CheckedContinuation<QUICCloseReason, Never>] = []
+    /// Senders waiting for room in the DATAGRAM send queue, in order.
+    private var parkedDatagrams: [(bytes: [UInt8], waiter: LoopWaiter<Result<Void, QUICDatagramError>>)] = []
+    private(set) var maxDatagramPayload: Int?
+    /// Received DATAGRAMs the application's stream buffer had no room for.
+    private(set) var datagramsDroppedUnread = 0
+    /// The statistics when the connection closed (the endpoint forgets the connection after its closing period).
+    private var finalStatistics: QUICConnectionStatistics?
+
+    /// Set once by `QUICNIOConnection.init` (the driver exists before the object whose streams it feeds).
+    var datagramsOut: AsyncStream<[UInt8]>.Continuation?
+    var streamsOut: AsyncStream<QUICNIOStream>.Continuation?
+
+    init(handle: ConnectionHandle, role: EndpointRole, handler: QUICChannelHandler, datagramSendQueueLimit: Int,
+         logger: Logger) {
+        self.handle = handle
+        self.role = role
+        self.handler = handler
+        self.datagramSendQueueLimit = datagramSendQueueLimit
+        var logger = logger
+        logger[metadataKey: "quic.connection"] = "\(handle)"
+        self.logger = logger
+    }
+
+    var eventLoop: any EventLoop { handler.eventLoop }
+
+    /// Runs `body` on the sans-IO connection and schedules a flush; nil when the endpoint forgot it.
+    func withConnection<R>(_ body: (inout QUICConnection) -> R) -> R? {
+        let result = handler.endpoint.withConnection(handle, body)
+        handler.scheduleFlush()
+        return result
+    }
+
+    // MARK: - Events
+
+    func handle(_ event: QUICConnectionEvent) {
+        switch event {
+        case .connected:
+            break
+        case .streamOpened:
+            acceptStreams()
+        // The driver is taken out of the table before the call: the call may remove it (`forget`).
+        case .streamReadable(let id):
+            if let stream = streams[id] { stream.onReadable() }
+        case .streamWritable(let id):
+            if let stream = streams[id] { stream.onWritable() }
+        case .streamReset(let id, let errorCode):
+            if let stream = streams[id] { stream.onReset(errorCode: errorCode) }
+        case .streamStopped(let id, let errorCode):
+            if let stream = streams[id] { stream.onStopped(errorCode: errorCode) }
+        case .datagram(let bytes):
+            if case .dropped = datagramsOut?.yield(bytes) { datagramsDroppedUnread += 1 }
+        case .maxDatagramPayloadChanged(let maximum):
+            maxDatagramPayload = maximum
+        case .closed(let reason):
+            finish(reason)
+        }
+    }
+
+    /// Takes every stream the peer opened and hands it to `incomingStreams`.
+    private func acceptStreams() {
+        while let id = withConnection({ $0.acceptStream() }) ?? nil {
+            let stream = makeStream(id)
+            streamsOut?.yield(stream)
+        }
+    }
+
+    private func makeStream(_ id: StreamID) -> QUICNIOStream {
+        // RFC 9000 §2.1: a unidirectional stream only sends from its initiator.
+        let sends = id.isBidirectional || id.initiator == role
+        let receives = id.isBidirectional || id.initiator != role
+        let driver = StreamDriver(id: id, connection: self, sends: sends, receives: receives)
+        streams[id] = driver
+        return QUICNIOStream(id: id, driver: NIOLoopBound(driver, eventLoop: eventLoop))
+    }
+
+    /// A stream whose both halves are done no longer needs events.
+    func forget(_ id: StreamID) {
+        streams[id] = nil
+    }
+
+    /// The connection is closed: every waiter and consumer finishes.
+    func finish(_ reason: QUICCloseReason) {
+        guard closeReason == nil else { return }
+        closeReason = reason
+        finalStatistics = handler.endpoint.connection(handle)?.statistics
+        let open = streams
+        streams.removeAll()
+        for stream in open.values { stream.connectionClosed(reason) }
+        let parked = parkedDatagrams
+        parkedDatagrams.removeAll()
+        for entry in parked { entry.waiter.succeed(.failure(.notConnected)) }
+        let waiters = closedWaiters
+        closedWaiters.removeAll()
+        for waiter in waiters { waiter.resume(returning: reason) }
+        datagramsOut?.finish()
+        streamsOut?.finish()
+        logger.debug("QUIC connection closed", metadata: ["quic.reason": "\(reason)"])
+    }
+
+    // MARK: - Operations
+
+    func openStream(bidirectional: Bool) -> Result<QUICNIOStream, QUICNIOError> {
+        if let closeReason { return .failure(.connectionClosed(closeReason)) }
+        let opened = withConnection { connection in
+            Result { () throws(QUICStreamError) in try connection.openStream(bidirectional: bidirectional) }
+        }
+        switch opened {
+        case .success(let id)?: return .success(makeStream(id))
+        case .failure(let error)?: return .failure(.stream(error))
+        case nil: return .failure(.endpointClosed)
+        }
+    }
+
+    func close(errorCode: UInt64, reason: String, continuation: CheckedContinuation<QUICCloseReason, Never>) {
+        if let closeReason {
+            continuation.resume(returning: closeReason)
+            return
+        }
+        closedWaiters.append(continuation)
+        let known: Void? = withConnection { $0.close(errorCode: errorCode, reason: reason, now: .now()) }
+        if known == nil {
+            finish(.local(QUICCloseError(isApplicationError: true, code: errorCode, reason: reason)))
+        }
+    }
+
+    func waitUntilClosed(_ continuation: CheckedContinuation<QUICCloseReason, Never>) {
+        if let closeReason {
+            continuation.resume(returning: closeReason)
+        } else {
+            closedWaiters.append(continuation)
+        }
+    }
+
+    var statistics: QUICConnectionStatistics {
+        finalStatistics ?? handler.endpoint.connection(handle)?.statistics ?? QUICConnectionStatistics()
+    }
+
+    var remoteAddress: PathAddress? {
+        handler.endpoint.connection(handle)?.remoteAddress
+    }
+
+    // MARK: - DATAGRAM (RFC 9221)
+
+    private enum DatagramOutcome {
+        case queued
+        case full
+        case rejected(QUICDatagramError)
+    }
+
+    /// Queues a DATAGRAM, or parks the sender while the connection's send queue is full (backpressure instead
+    /// of the core's drop-oldest policy, which is for senders that do not wait).
+    func sendDatagram(_ bytes: [UInt8], waiter: LoopWaiter<Result<Void, QUICDatagramError>>) {
+        guard closeReason == nil else {
+            waiter.succeed(.failure(.notConnected))
+            return
+        }
+        if parkedDatagrams.isEmpty {
+            switch tryQueue(bytes) {
+            case .queued:
+                waiter.succeed(.success(()))
+                return
+            case .rejected(let error):
+                waiter.succeed(.failure(error))
+                return
+            case .full:
+                break
+            }
+        }
+        parkedDatagrams.append((bytes, waiter))
+        handler.datagramSenderParked(handle)
+    }
+
+    private func tryQueue(_ bytes: [UInt8]) -> DatagramOutcome {
+        let limit = datagramSendQueueLimit
+        let outcome = withConnection { connection -> DatagramOutcome in
+            guard connection.queuedDatagramCount < limit else { return .full }
+            do throws(QUICDatagramError) {
+                try connection.sendDatagram(bytes)
+                return .queued
+            } catch {
+                return .rejected(error)
+            }
+        }
+        return outcome ?? .rejected(.notConnected)
+    }
+
+    var hasParkedDatagrams: Bool { !parkedDatagrams.isEmpty }
+
+    /// Moves parked datagrams into the send queue while it has room; true when any moved.
+    func serviceParkedDatagrams() -> Bool {
+        var moved = false
+        while let first = parkedDatagrams.first {
+            switch tryQueue(first.bytes) {
+            case .full:
+                return moved
+            case .queued:
+                parkedDatagrams.removeFirst()
+                first.waiter.succeed(.success(()))
+                moved = true
+            case .rejected(let error):
+                parkedDatagrams.removeFirst()
+                first.waiter.succeed(.failure(error))
+            }
+        }
+        return moved
+    }
+
+    /// A sender waiting for queue space was cancelled: its datagram is discarded (datagrams are unreliable).
+    func cancelDatagram(_ token: CancellationToken) {
+        guard let index = parkedDatagrams.firstIndex(where: { $0.waiter.token === token }) else { return }
+        let entry = parkedDatagrams.remove(at: index)
+        entry.waiter.fail(.cancelled)
+    }
+}

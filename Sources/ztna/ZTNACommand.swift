@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// `ztna`: the root command. Roles (relay, connector, agent) and tools arrive as they are built.
+struct ZTNACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ztna",
+        abstract: "Zero-trust network access: private applications reachable end-to-end over QUIC.",
+        discussion: "Available now: 'ztna quic' (QUIC test server and client for interoperability checks).",
+        subcommands: [QUICCommand.self]
+    )
+}
+
+extension ZTNACommand {
+    /// Parses the command line and runs the chosen command asynchronously. Top-level code in main.swift
+    /// resolves `main()` to `ParsableCommand`'s synchronous overload, which refuses an async root; inside an
+    /// async function the `AsyncParsableCommand` overload is chosen.
+    static func start() async {
+        await main()
+    }
+}
