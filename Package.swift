@@ -72,11 +72,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Benchmarks behind `ztna bench` (DESIGN.md §12): figures with baselines measured in the same run.
+        .target(
+            name: "ZTNABench",
+            dependencies: ["QUICCore", "QUICNIO", "QUICTLS", "QUICTestFixtures",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - The executable
         .executableTarget(
             name: "ztna",
             dependencies: [
-                "QUICCore", "QUICNIO", "QUICTLS", "QUICTestFixtures",
+                "QUICCore", "QUICNIO", "QUICTLS", "QUICTestFixtures", "ZTNABench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
