@@ -19,7 +19,14 @@ final class ConnectionDriver {
     private(set) var closeReason: QUICCloseReason?
     private var closedWaiters: [CheckedContinuation<QUICCloseReason, Never>] = []
     /// Senders waiting for room in the DATAGRAM send queue, in order.
-    private var parkedDatagrams: [(bytes: [UInt8], waiter: LoopWaiter<Result<Void, QUICDatagramError>>)] = []
+    /// Senders waiting for send-queue space, in order; each waits for its whole batch to be queued.
+    private var parkedDatagrams: [ParkedDatagrams] = []
+
+    struct ParkedDatagrams {
+        var datagrams: [[UInt8]]
+        var next = 0
+        let waiter: LoopWaiter<Result<Void, QUICDatagramError>>
+    }
     private(set) var maxDatagramPayload: Int?
     /// Received DATAGRAMs the application's stream buffer had no room for.
     private(set) var datagramsDroppedUnread = 0
@@ -170,12 +177,19 @@ final class ConnectionDriver {
     /// Queues a DATAGRAM, or parks the sender while the connection's send queue is full (backpressure instead
     /// of the core's drop-oldest policy, which is for senders that do not wait).
     func sendDatagram(_ bytes: [UInt8], waiter: LoopWaiter<Result<Void, QUICDatagramError>>) {
+        sendDatagrams([bytes], waiter: waiter)
+    }
+
+    /// Queues a batch of datagrams in order; the waiter completes once all of them are queued (one hop to the
+    /// event loop for the whole batch).
+    func sendDatagrams(_ batch: [[UInt8]], waiter: LoopWaiter<Result<Void, QUICDatagramError>>) {
         guard closeReason == nil else {
             waiter.succeed(.failure(.notConnected))
             return
         }
+        var entry = ParkedDatagrams(datagrams: batch, waiter: waiter)
         if parkedDatagrams.isEmpty {
-            switch tryQueue(bytes) {
+            switch advance(&entry) {
             case .queued:
                 waiter.succeed(.success(()))
                 return
@@ -186,8 +200,20 @@ final class ConnectionDriver {
                 break
             }
         }
-        parkedDatagrams.append((bytes, waiter))
+        parkedDatagrams.append(entry)
         handler.datagramSenderParked(handle)
+    }
+
+    /// Queues as much of a batch as the send queue takes: `.queued` once all of it is queued.
+    private func advance(_ entry: inout ParkedDatagrams) -> DatagramOutcome {
+        while entry.next < entry.datagrams.count {
+            switch tryQueue(entry.datagrams[entry.next]) {
+            case .queued: entry.next += 1
+            case .full: return .full
+            case .rejected(let error): return .rejected(error)
+            }
+        }
+        return .queued
     }
 
     private func tryQueue(_ bytes: [UInt8]) -> DatagramOutcome {
@@ -209,17 +235,17 @@ final class ConnectionDriver {
     /// Moves parked datagrams into the send queue while it has room; true when any moved.
     func serviceParkedDatagrams() -> Bool {
         var moved = false
-        while let first = parkedDatagrams.first {
-            switch tryQueue(first.bytes) {
+        while !parkedDatagrams.isEmpty {
+            let before = parkedDatagrams[0].next
+            let outcome = advance(&parkedDatagrams[0])
+            if parkedDatagrams[0].next > before { moved = true }
+            switch outcome {
             case .full:
                 return moved
             case .queued:
-                parkedDatagrams.removeFirst()
-                first.waiter.succeed(.success(()))
-                moved = true
+                parkedDatagrams.removeFirst().waiter.succeed(.success(()))
             case .rejected(let error):
-                parkedDatagrams.removeFirst()
-                first.waiter.succeed(.failure(error))
+                parkedDatagrams.removeFirst().waiter.succeed(.failure(error))
             }
         }
         return moved

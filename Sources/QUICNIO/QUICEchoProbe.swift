@@ -16,8 +16,9 @@ public struct QUICEchoProbe: Sendable {
     public var streamBytes: Int = 0
     /// The whole exchange, handshake included, must finish within this time.
     public var timeout: Duration = .seconds(10)
-    /// How long to wait for echoes once every DATAGRAM was sent, when some are still missing.
-    public var datagramGracePeriod: Duration = .seconds(1)
+    /// Once every DATAGRAM was sent and some echoes are still missing: how long without a new echo before
+    /// the rest count as lost.
+    public var datagramGracePeriod: Duration = .seconds(2)
 
     public init(datagramCount: Int = 0, datagramSize: Int = 0, streamBytes: Int = 0, timeout: Duration = .seconds(10)) {
         self.datagramCount = datagramCount

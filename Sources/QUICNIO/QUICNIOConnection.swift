@@ -83,6 +83,20 @@ public final class QUICNIOConnection: Sendable, Hashable, CustomStringConvertibl
         }
     }
 
+    /// Queues several DATAGRAMs in order with one hop to the event loop; returns once all are queued
+    /// (suspending while the send queue is full). Throws like `send(datagram:)` for the first that fails.
+    public func send(datagrams: [[UInt8]]) async throws(QUICDatagramError) {
+        let driver = self.driver
+        let result = await driver.eventLoop.waitOnLoop(
+            register: { waiter in driver.value.sendDatagrams(datagrams, waiter: waiter) },
+            cancel: { token in driver.value.cancelDatagram(token) })
+        switch result {
+        case .success(let outcome): try outcome.get()
+        case .failure(.cancelled): return
+        case .failure: throw .notConnected
+        }
+    }
+
     /// The largest DATAGRAM payload we can send now (nil: the peer accepts none), RFC 9221 §3.
     public var maxDatagramPayload: Int? {
         get async {

@@ -176,6 +176,11 @@ final class StreamDriver {
             }
         case .failure(.notConnected)?, nil:
             break   // the connection is closing; its `.closed` event fails the write with the reason
+        case .failure(.stopped(let code))?:
+            // STOP_SENDING was processed before its event reached us.
+            pendingWrite = nil
+            writeSide = .stopped(code)
+            pending.waiter.fail(.streamStopped(errorCode: code))
         case .failure(let error)?:
             pendingWrite = nil
             pending.waiter.fail(.stream(error))

@@ -115,29 +115,40 @@ public struct QUICConnection {
 
     // MARK: - Initialisers
 
+    /// State common to both roles; the role initialisers below add what differs.
+    private init(role: EndpointRole, configuration: QUICConfiguration, remote: PathAddress, addressValidated: Bool,
+                 localConnectionID: ConnectionID, peerConnectionID: ConnectionID,
+                 originalDestinationConnectionID: ConnectionID, parameters: TransportParameters, serverName: String?,
+                 resetTokens: StatelessResetTokenGenerator, random: QUICRandom, now: NIODeadline) throws(TLSError) {
+        self.role = role
+        self.configuration = configuration
+        self.random = random
+        self.resetTokens = resetTokens
+        self.originalDestinationConnectionID = originalDestinationConnectionID
+        localConnectionIDs = [0: localConnectionID]
+        self.peerConnectionID = peerConnectionID
+        path = PathState(remote: remote, isValidated: addressValidated, maxUDPPayload: configuration.maxUDPPayloadSize)
+        recovery = LossRecovery(initialRTT: configuration.initialRTT, algorithm: configuration.congestionControl,
+                                maxDatagramSize: configuration.maxUDPPayloadSize)
+        var parameters = parameters
+        parameters.initialSourceConnectionID = localConnectionID
+        localTransportParameters = parameters
+        streams = StreamManager(role: role, configuration: configuration)
+        tls = try TLSSession(context: configuration.tls, serverName: serverName, transportParameters: parameters.encode())
+        lastActivity = now
+        lastSendTime = now
+        createdAt = now
+    }
+
     /// A client connection. The endpoint assigns `localConnectionID` and routes it.
     init(clientWith configuration: QUICConfiguration, remote: PathAddress, serverName: String?,
          localConnectionID: ConnectionID, originalDestinationConnectionID: ConnectionID,
          resetTokens: StatelessResetTokenGenerator, random: QUICRandom, now: NIODeadline) throws(TLSError) {
-        role = .client
-        self.resetTokens = resetTokens
-        self.configuration = configuration
-        self.random = random
-        self.originalDestinationConnectionID = originalDestinationConnectionID
-        localConnectionIDs = [0: localConnectionID]
-        peerConnectionID = originalDestinationConnectionID
-        path = PathState(remote: remote, isValidated: true, maxUDPPayload: configuration.maxUDPPayloadSize)
-        recovery = LossRecovery(initialRTT: configuration.initialRTT, algorithm: configuration.congestionControl,
-                                maxDatagramSize: configuration.maxUDPPayloadSize)
-        var parameters = Self.transportParameters(from: configuration)
-        parameters.initialSourceConnectionID = localConnectionID
-        localTransportParameters = parameters
-        streams = StreamManager(role: .client, configuration: configuration)
-        tls = try TLSSession(context: configuration.tls, serverName: serverName,
-                             transportParameters: parameters.encode())
-        lastActivity = now
-        lastSendTime = now
-        createdAt = now
+        try self.init(role: .client, configuration: configuration, remote: remote, addressValidated: true,
+                      localConnectionID: localConnectionID, peerConnectionID: originalDestinationConnectionID,
+                      originalDestinationConnectionID: originalDestinationConnectionID,
+                      parameters: Self.transportParameters(from: configuration), serverName: serverName,
+                      resetTokens: resetTokens, random: random, now: now)
         installInitialKeys(destinationConnectionID: originalDestinationConnectionID)
         try tls.start()
         do {
@@ -154,30 +165,17 @@ public struct QUICConnection {
          localConnectionID: ConnectionID, retrySourceConnectionID: ConnectionID?,
          resetTokens: StatelessResetTokenGenerator, addressValidated: Bool,
          random: QUICRandom, now: NIODeadline) throws(TLSError) {
-        role = .server
-        self.resetTokens = resetTokens
-        peerInitialSourceConnectionID = clientConnectionID
-        self.configuration = configuration
-        self.random = random
-        self.originalDestinationConnectionID = originalDestinationConnectionID
-        self.retrySourceConnectionID = retrySourceConnectionID
-        localConnectionIDs = [0: localConnectionID]
-        peerConnectionID = clientConnectionID
-        peerConnectionIDConfirmed = true
-        path = PathState(remote: remote, isValidated: addressValidated, maxUDPPayload: configuration.maxUDPPayloadSize)
-        recovery = LossRecovery(initialRTT: configuration.initialRTT, algorithm: configuration.congestionControl,
-                                maxDatagramSize: configuration.maxUDPPayloadSize)
         var parameters = Self.transportParameters(from: configuration)
-        parameters.initialSourceConnectionID = localConnectionID
         parameters.originalDestinationConnectionID = originalDestinationConnectionID
         parameters.retrySourceConnectionID = retrySourceConnectionID
         parameters.statelessResetToken = StatelessResetToken(resetTokens.token(for: localConnectionID.bytes))
-        localTransportParameters = parameters
-        streams = StreamManager(role: .server, configuration: configuration)
-        tls = try TLSSession(context: configuration.tls, serverName: nil, transportParameters: parameters.encode())
-        lastActivity = now
-        lastSendTime = now
-        createdAt = now
+        try self.init(role: .server, configuration: configuration, remote: remote, addressValidated: addressValidated,
+                      localConnectionID: localConnectionID, peerConnectionID: clientConnectionID,
+                      originalDestinationConnectionID: originalDestinationConnectionID, parameters: parameters,
+                      serverName: nil, resetTokens: resetTokens, random: random, now: now)
+        self.retrySourceConnectionID = retrySourceConnectionID
+        peerInitialSourceConnectionID = clientConnectionID
+        peerConnectionIDConfirmed = true
         // RFC 9001 §5.2: Initial keys come from the Destination Connection ID of the client's Initial — after a
         // Retry that is the Retry's Source Connection ID, not the original one.
         installInitialKeys(destinationConnectionID: retrySourceConnectionID ?? originalDestinationConnectionID)

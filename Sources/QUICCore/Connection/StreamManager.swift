@@ -139,13 +139,26 @@ struct StreamManager: Sendable {
         return id
     }
 
+    /// Moves a stream out of the table so it can be mutated without copying its buffers (a value still
+    /// referenced from the dictionary would be copied on write); `putBack` returns it.
+    @inline(__always)
+    private mutating func takeStream(_ id: StreamID) -> StreamState? {
+        streams.removeValue(forKey: id)
+    }
+
+    @inline(__always)
+    private mutating func putBack(_ stream: StreamState) {
+        streams[stream.id] = stream
+    }
+
     // MARK: - Receiving frames
 
     /// A STREAM frame (RFC 9000 §19.8).
     mutating func onStreamFrame(_ frame: StreamFrame) throws(QUICWireError) {
         guard let id = try streamForFrame(frame.streamID, frameType: 0x08, receiving: true),
-              var stream = streams[id], var receive = stream.receive else { return }
-        if stream.resetReceived != nil { return }
+              var stream = takeStream(id) else { return }
+        defer { putBack(stream) }
+        guard stream.receive != nil, stream.resetReceived == nil else { return }
         let (end, overflow) = frame.offset.addingReportingOverflow(UInt64(frame.data.count))
         guard !overflow, end <= VarInt.max else {
             throw QUICWireError(.frameEncodingError, frameType: 0x08, "stream offset overflow")
@@ -153,26 +166,25 @@ struct StreamManager: Sendable {
         guard stream.receiveWindow.check(highestOffset: end) else {
             throw QUICWireError(.flowControlError, frameType: 0x08, "stream data beyond MAX_STREAM_DATA")
         }
-        let newBytes = end > receive.highestReceivedOffset ? end - receive.highestReceivedOffset : 0
+        let highest = stream.receive!.highestReceivedOffset
+        let newBytes = end > highest ? end - highest : 0
         guard connectionWindow.check(highestOffset: connectionBytesReceived + newBytes) else {
             throw QUICWireError(.flowControlError, frameType: 0x08, "stream data beyond MAX_DATA")
         }
         do {
-            try receive.insert(offset: frame.offset, bytes: frame.data, fin: frame.fin)
+            try stream.receive!.insert(offset: frame.offset, bytes: frame.data, fin: frame.fin)
         } catch {
             throw QUICWireError(.finalSizeError, frameType: 0x08, "inconsistent final size (\(error))")
         }
         connectionBytesReceived += newBytes
-        stream.receive = receive
-        streams[id] = stream
-        if receive.readableBytes > 0 || receive.isFinished { reportReadable(id) }
+        if stream.receive!.readableBytes > 0 || stream.receive!.isFinished { reportReadable(id) }
     }
 
     /// RESET_STREAM (RFC 9000 §19.4): the peer abandons its send side.
     mutating func onResetStream(streamID: UInt64, errorCode: UInt64, finalSize: UInt64, now: NIODeadline,
                                 smoothedRTT: TimeAmount) throws(QUICWireError) {
         guard let id = try streamForFrame(streamID, frameType: 0x04, receiving: true),
-              var stream = streams[id], var receive = stream.receive else { return }
+              var stream = streams[id], let receive = stream.receive else { return }
         guard stream.resetReceived == nil else { return }
         if let known = receive.finalSize, known != finalSize {
             throw QUICWireError(.finalSizeError, frameType: 0x04, "RESET_STREAM changes the final size")
@@ -188,8 +200,7 @@ struct StreamManager: Sendable {
         connectionBytesReceived += newBytes
         let released = finalSize - receive.readOffset
         connectionBytesConsumed += released
-        receive = ReceiveStreamBuffer()
-        stream.receive = receive
+        stream.receive = ReceiveStreamBuffer()
         stream.resetReceived = errorCode
         stream.receiveFinishedReported = true
         streams[id] = stream
@@ -204,6 +215,7 @@ struct StreamManager: Sendable {
               let stream = streams[id], stream.send != nil else { return }
         if stream.resetToSend == nil {
             events.append(.streamStopped(id, errorCode: errorCode))
+            streams[id]!.stopSendingReceived = errorCode
             reset(id, errorCode: errorCode)
         }
     }
@@ -211,11 +223,8 @@ struct StreamManager: Sendable {
     /// MAX_STREAM_DATA (RFC 9000 §19.10).
     mutating func onMaxStreamData(streamID: UInt64, maximum: UInt64) throws(QUICWireError) {
         guard let id = try streamForFrame(streamID, frameType: 0x11, receiving: false),
-              var stream = streams[id], stream.send != nil else { return }
-        if stream.sendCredit.raise(to: maximum) {
-            streams[id] = stream
-            schedule(id)
-        }
+              streams[id]?.send != nil else { return }
+        if streams[id]!.sendCredit.raise(to: maximum) { schedule(id) }
     }
 
     /// MAX_DATA (RFC 9000 §19.9).
@@ -242,54 +251,53 @@ struct StreamManager: Sendable {
 
     /// Queues bytes on a stream; returns how many were accepted (bounded by the send buffer limit).
     mutating func write(_ id: StreamID, _ bytes: [UInt8], fin: Bool) throws(QUICStreamError) -> Int {
-        guard var stream = streams[id] else { throw .unknownStream }
-        guard var send = stream.send else { throw .notWritable }
-        guard stream.resetToSend == nil, !send.isFinished else { throw .finished }
-        let room = max(0, configuration.sendBufferLimit - send.bufferedBytes)
+        guard var stream = takeStream(id) else { throw .unknownStream }
+        defer { putBack(stream) }
+        guard stream.send != nil else { throw .notWritable }
+        if let code = stream.stopSendingReceived { throw .stopped(errorCode: code) }
+        guard stream.resetToSend == nil, !stream.send!.isFinished else { throw .finished }
+        let room = max(0, configuration.sendBufferLimit - stream.send!.bufferedBytes)
         let accepted = min(room, bytes.count)
         if accepted == bytes.count {
-            send.write(bytes)
-            if fin { send.finish() }
+            stream.send!.write(bytes)
+            if fin { stream.send!.finish() }
         } else {
-            send.write(contentsOf: bytes[..<accepted])
+            stream.send!.write(contentsOf: bytes[..<accepted])
             stream.wantsWritable = true
         }
-        stream.send = send
-        streams[id] = stream
         schedule(id)
         return accepted
     }
 
     /// Ends the send side cleanly (FIN).
     mutating func finish(_ id: StreamID) throws(QUICStreamError) {
-        guard var stream = streams[id] else { throw .unknownStream }
-        guard var send = stream.send else { throw .notWritable }
-        guard stream.resetToSend == nil else { throw .finished }
-        send.finish()
-        stream.send = send
-        streams[id] = stream
+        guard streams[id] != nil else { throw .unknownStream }
+        guard streams[id]?.send != nil else { throw .notWritable }
+        if let code = streams[id]?.stopSendingReceived { throw .stopped(errorCode: code) }
+        guard streams[id]?.resetToSend == nil else { throw .finished }
+        streams[id]!.send!.finish()
         schedule(id)
     }
 
     /// Reads up to `maxBytes` in-order bytes; `fin` is true once everything up to the FIN was read.
     mutating func read(_ id: StreamID, maxBytes: Int, now: NIODeadline, smoothedRTT: TimeAmount) throws(QUICStreamError) -> (bytes: [UInt8], fin: Bool) {
-        guard var stream = streams[id] else { throw .unknownStream }
-        if let code = stream.resetReceived { throw .reset(errorCode: code) }
-        guard var receive = stream.receive else { throw .notReadable }
-        let bytes = receive.read(maxBytes: maxBytes)
-        let fin = receive.isFinished
-        stream.receive = receive
+        guard var stream = takeStream(id) else { throw .unknownStream }
+        if let code = stream.resetReceived { putBack(stream); throw .reset(errorCode: code) }
+        guard stream.receive != nil else { putBack(stream); throw .notReadable }
+        let bytes = stream.receive!.read(maxBytes: maxBytes)
+        let fin = stream.receive!.isFinished
         readableReported.remove(id)
         if !bytes.isEmpty {
             connectionBytesConsumed += UInt64(bytes.count)
-            if stream.receiveWindow.onConsumed(upTo: receive.readOffset, now: now, smoothedRTT: smoothedRTT) != nil,
-               receive.finalSize == nil {
+            if stream.receiveWindow.onConsumed(upTo: stream.receive!.readOffset, now: now, smoothedRTT: smoothedRTT) != nil,
+               stream.receive!.finalSize == nil {
                 stream.maxStreamDataPending = true
             }
         }
         if fin { stream.receiveFinishedReported = true }
-        streams[id] = stream
-        if stream.maxStreamDataPending { schedule(id) }
+        let needsWindowUpdate = stream.maxStreamDataPending
+        putBack(stream)
+        if needsWindowUpdate { schedule(id) }
         updateConnectionWindowAfterConsumption(now: now, smoothedRTT: smoothedRTT)
         if fin { removeIfDone(id) }
         return (bytes, fin)
@@ -297,13 +305,11 @@ struct StreamManager: Sendable {
 
     /// Abandons the send side with RESET_STREAM (RFC 9000 §19.4).
     mutating func reset(_ id: StreamID, errorCode: UInt64) {
-        guard var stream = streams[id], var send = stream.send, stream.resetToSend == nil else { return }
-        if send.isFullyAcknowledged { return }
-        stream.resetToSend = (errorCode, send.highestSentOffset)
-        stream.resetPending = true
-        send.reset()
-        stream.send = send
-        streams[id] = stream
+        guard streams[id]?.resetToSend == nil, let sentUpTo = streams[id]?.send?.highestSentOffset,
+              streams[id]?.send?.isFullyAcknowledged == false else { return }
+        streams[id]!.resetToSend = (errorCode, sentUpTo)
+        streams[id]!.resetPending = true
+        streams[id]!.send!.reset()
         schedule(id)
     }
 
@@ -377,9 +383,9 @@ struct StreamManager: Sendable {
         var attempts = sendOrder.count
         while attempts > 0, let id = sendOrder.popFirst() {
             attempts -= 1
-            guard var stream = streams[id] else { scheduled.remove(id); continue }
+            guard var stream = takeStream(id) else { scheduled.remove(id); continue }
             let result = nextFrame(of: &stream, room: room)
-            streams[id] = stream
+            putBack(stream)
             if result != nil && stream.hasPendingFrames {
                 sendOrder.append(id)        // round-robin: one frame per stream per turn
             } else {
@@ -413,16 +419,16 @@ struct StreamManager: Sendable {
             if frame.wireLength <= room { stream.dataBlockedPending = false; return (frame, .streamDataBlocked(id)) }
             return nil
         }
-        guard stream.resetToSend == nil, var send = stream.send, send.hasDataToSend else { return nil }
+        guard stream.resetToSend == nil, stream.send?.hasDataToSend == true else { return nil }
         // New data may not exceed the stream's or the connection's credit (RFC 9000 §4.1).
         let connectionAvailable = connectionCredit.available(sent: connectionBytesSent)
-        let limit = min(stream.sendCredit.limit, send.highestSentOffset + connectionAvailable)
-        let overhead = StreamFrame.overhead(streamID: id.rawValue, offset: send.highestSentOffset, dataLength: room)
+        let before = stream.send!.highestSentOffset
+        let limit = min(stream.sendCredit.limit, before + connectionAvailable)
+        let overhead = StreamFrame.overhead(streamID: id.rawValue, offset: before, dataLength: room)
         guard room > overhead else { return nil }
-        let before = send.highestSentOffset
-        guard let chunk = send.nextChunk(maxBytes: room - overhead, flowControlLimit: limit) else {
+        // Mutated in place through the optional: a copy would duplicate the whole send buffer.
+        guard let chunk = stream.send!.nextChunk(maxBytes: room - overhead, flowControlLimit: limit) else {
             // Blocked: tell the peer once per limit (RFC 9000 §4.1: DATA_BLOCKED / STREAM_DATA_BLOCKED).
-            stream.send = send
             if connectionAvailable == 0, connectionCredit.blockedReportedAt != connectionCredit.limit {
                 connectionCredit.blockedReportedAt = connectionCredit.limit
                 dataBlockedPending = true
@@ -434,8 +440,7 @@ struct StreamManager: Sendable {
             }
             return nil
         }
-        connectionBytesSent += send.highestSentOffset - before
-        stream.send = send
+        connectionBytesSent += stream.send!.highestSentOffset - before
         let frame = StreamFrame(streamID: id.rawValue, offset: chunk.offset, data: chunk.bytes, fin: chunk.fin)
         return (.stream(frame), .stream(id: id, offset: chunk.offset, length: chunk.bytes.count, fin: chunk.fin))
     }
@@ -445,19 +450,18 @@ struct StreamManager: Sendable {
     mutating func onAcked(_ frame: RetransmittableFrame) {
         switch frame {
         case .stream(let id, let offset, let length, let fin):
-            guard var stream = streams[id], var send = stream.send else { return }
-            send.onAcked(offset: offset, length: length, fin: fin)
-            stream.send = send
-            if stream.wantsWritable, send.bufferedBytes < configuration.sendBufferLimit {
+            guard var stream = takeStream(id) else { return }
+            guard stream.send != nil else { putBack(stream); return }
+            stream.send!.onAcked(offset: offset, length: length, fin: fin)
+            if stream.wantsWritable, stream.send!.bufferedBytes < configuration.sendBufferLimit {
                 stream.wantsWritable = false
                 events.append(.streamWritable(id))
             }
-            streams[id] = stream
+            putBack(stream)
             removeIfDone(id)
         case .resetStream(let id):
-            guard var stream = streams[id] else { return }
-            stream.resetAcknowledged = true
-            streams[id] = stream
+            guard streams[id] != nil else { return }
+            streams[id]!.resetAcknowledged = true
             removeIfDone(id)
         default:
             break
@@ -467,10 +471,8 @@ struct StreamManager: Sendable {
     mutating func onLost(_ frame: RetransmittableFrame) {
         switch frame {
         case .stream(let id, let offset, let length, let fin):
-            guard var stream = streams[id], var send = stream.send, stream.resetToSend == nil else { return }
-            send.onLost(offset: offset, length: length, fin: fin)
-            stream.send = send
-            streams[id] = stream
+            guard streams[id]?.send != nil, streams[id]?.resetToSend == nil else { return }
+            streams[id]!.send!.onLost(offset: offset, length: length, fin: fin)
             schedule(id)
         case .resetStream(let id):
             update(id) { $0.resetPending = !$0.resetAcknowledged }
@@ -494,10 +496,9 @@ struct StreamManager: Sendable {
     }
 
     private mutating func update(_ id: StreamID, _ change: (inout StreamState) -> Void) {
-        guard var stream = streams[id] else { return }
-        change(&stream)
-        streams[id] = stream
-        if stream.hasPendingFrames { schedule(id) }
+        guard streams[id] != nil else { return }
+        change(&streams[id]!)
+        if streams[id]!.hasPendingFrames { schedule(id) }
     }
 
     /// Forgets a stream once both halves are done, and gives the peer a new stream credit for it.
@@ -531,6 +532,8 @@ public enum QUICStreamError: Error, Sendable, Hashable {
     case finished
     /// The peer reset the stream with this code.
     case reset(errorCode: UInt64)
+    /// The peer asked us to stop sending (STOP_SENDING) with this code; our side was reset.
+    case stopped(errorCode: UInt64)
     /// The peer's stream limit is reached; wait for MAX_STREAMS.
     case streamLimitReached
     /// The connection is not established (or closed).

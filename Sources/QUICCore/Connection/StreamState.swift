@@ -15,6 +15,8 @@ struct StreamState: Sendable {
     var resetToSend: (code: UInt64, finalSize: UInt64)?
     var resetPending = false
     var resetAcknowledged = false
+    /// The peer's STOP_SENDING code, when that is why our send side was reset (RFC 9000 §3.5).
+    var stopSendingReceived: UInt64?
     /// The application was told the stream is blocked and wants `.streamWritable` when it is not.
     var wantsWritable = false
     var dataBlockedPending = false

@@ -76,7 +76,7 @@ public struct QUICEndpoint {
     /// the handle is unknown. The connection is serviced by the next `pollTransmit`.
     public mutating func withConnection<R, E: Error>(_ handle: ConnectionHandle,
                                                      _ body: (inout QUICConnection) throws(E) -> R) throws(E) -> R? {
-        guard connections[handle] != nil else { return nil }
+        guard connections.index(forKey: handle) != nil else { return nil }
         markDirty(handle)
         return try body(&connections[handle]!)
     }
@@ -112,7 +112,7 @@ public struct QUICEndpoint {
             statistics.drop(.unparseable)
             return
         }
-        if let handle = routes[destination], connections[handle] != nil {
+        if let handle = routes[destination], connections.index(forKey: handle) != nil {
             connections[handle]!.handle(datagram: datagram, from: remote, now: now)
             markDirty(handle)
             return
@@ -120,7 +120,7 @@ public struct QUICEndpoint {
         if datagram.first.map({ $0 & 0x80 != 0 }) ?? false {
             handleUnroutedLongHeader(datagram, from: remote, now: now)
         } else if datagram.count >= 21, let token = StatelessResetToken(Array(datagram.suffix(16))),
-                  let handle = resetTokenOwners[token], connections[handle] != nil {
+                  let handle = resetTokenOwners[token], connections.index(forKey: handle) != nil {
             connections[handle]!.handleStatelessReset()
             markDirty(handle)
         } else {
@@ -130,7 +130,7 @@ public struct QUICEndpoint {
 
     /// Fires every connection timer that is due.
     public mutating func handleTimeout(now: NIODeadline) {
-        for handle in timers.popExpired(now: now) where connections[handle] != nil {
+        for handle in timers.popExpired(now: now) where connections.index(forKey: handle) != nil {
             connections[handle]!.handleTimeout(now: now)
             markDirty(handle)
         }
@@ -142,7 +142,7 @@ public struct QUICEndpoint {
     public mutating func pollTransmit(now: NIODeadline) -> QUICTransmit? {
         if let transmit = statelessTransmits.popFirst() { return transmit }
         while let handle = dirty.first {
-            if connections[handle] != nil, let transmit = connections[handle]!.pollTransmit(now: now) {
+            if connections.index(forKey: handle) != nil, let transmit = connections[handle]!.pollTransmit(now: now) {
                 return transmit
             }
             dirty.removeFirst()
@@ -188,7 +188,7 @@ public struct QUICEndpoint {
     }
 
     private mutating func drainEvents(_ handle: ConnectionHandle) {
-        guard connections[handle] != nil else { return }
+        guard connections.index(forKey: handle) != nil else { return }
         while let event = connections[handle]!.pollEvent() { events.append(.connection(handle, event)) }
     }
 
