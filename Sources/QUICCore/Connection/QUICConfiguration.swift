@@ -43,6 +43,10 @@ public struct QUICConfiguration: Sendable {
     public var connectionIDLength: Int = 8
     public var activeConnectionIDLimit: UInt64 = 4
     public var disableActiveMigration: Bool = false
+    /// Start a 1-RTT key update after this many packets sent in one key phase (RFC 9001 §6); nil: never
+    /// initiate (updates from the peer are always followed). The default stays well inside AES-GCM's
+    /// confidentiality limit of 2^23 packets (RFC 9001 §6.6).
+    public var keyUpdateInterval: Int? = 1 << 22
 
     public init(tls: TLSContext) {
         self.tls = tls

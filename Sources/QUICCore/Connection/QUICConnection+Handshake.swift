@@ -15,9 +15,11 @@ extension QUICConnection {
             case .readSecret(let level, let suite, let secret):
                 guard let space = level.packetNumberSpace else { continue }
                 spaces[space].opener = try Self.protector(suite: suite, secret: secret)
+                if space == .applicationData { prepareNextKeyPhase() }
             case .writeSecret(let level, let suite, let secret):
                 guard let space = level.packetNumberSpace else { continue }
                 spaces[space].sealer = try Self.protector(suite: suite, secret: secret)
+                if space == .applicationData { prepareNextKeyPhase() }
             case .handshakeComplete:
                 try onHandshakeComplete(now: now)
             }

@@ -98,15 +98,27 @@ extension QUICConnection {
         }
         let packetNumber: UInt64
         let payload: [UInt8]
+        var nextKeyPhase = false
         do {
+            // Header protection keys never change with key updates (RFC 9001 §6).
             let (length, truncated) = try opener.removeHeaderProtection(
                 packet: &datagram, packetStart: header.packetStart,
                 packetNumberOffset: header.packetNumberOffset, packetEnd: header.packetEnd)
             packetNumber = PacketNumberCoding.decode(truncated: truncated, lengthInBytes: length,
                                                      largestReceived: spaces[space].received.largestReceived)
-            payload = try opener.open(packet: datagram, packetStart: header.packetStart,
-                                      payloadOffset: header.packetNumberOffset + length,
-                                      packetEnd: header.packetEnd, packetNumber: packetNumber)
+            var packetOpener = opener
+            if kind == .oneRTT {
+                let bit = datagram[header.packetStart] & PacketHeader.keyPhaseBit != 0
+                guard let chosen = self.opener(forKeyPhase: bit, packetNumber: packetNumber) else {
+                    statistics.packetsDropped += 1
+                    return false
+                }
+                packetOpener = chosen.0
+                nextKeyPhase = chosen.isNextPhase
+            }
+            payload = try packetOpener.open(packet: datagram, packetStart: header.packetStart,
+                                            payloadOffset: header.packetNumberOffset + length,
+                                            packetEnd: header.packetEnd, packetNumber: packetNumber)
         } catch {
             statistics.packetsDropped += 1      // RFC 9001 §5.5: failed authentication drops the packet
             return false
@@ -122,6 +134,17 @@ extension QUICConnection {
         }
         guard !payload.isEmpty else {
             throw QUICWireError(.protocolViolation, "packet without frames")   // RFC 9000 §12.4
+        }
+        if kind == .oneRTT {
+            if nextKeyPhase {
+                // RFC 9001 §6.2: only after the handshake is confirmed may the peer update.
+                guard handshakeConfirmed else {
+                    throw QUICWireError(.keyUpdateError, "key update before the handshake was confirmed")
+                }
+                peerUpdatedKeys(firstPacketNumber: packetNumber, now: now)
+            } else if (datagram[header.packetStart] & PacketHeader.keyPhaseBit != 0) == keyPhases.phase {
+                receivedInCurrentPhase(packetNumber, now: now)
+            }
         }
         statistics.packetsReceived += 1
 
@@ -269,6 +292,7 @@ extension QUICConnection {
                 spaces[space].received.onAckAcknowledged(largest: largest)
             }
             for frame in packet.frames { onFrameAcknowledged(frame, space: space) }
+            if space == .applicationData { acknowledgedOneRTTPacket(packet.packetNumber) }
         }
         for packet in outcome.lost {
             statistics.packetsLost += 1

@@ -222,7 +222,7 @@ extension QUICConnection {
                     packetNumberLength: pnLength, payloadLength: drafts[index].payload.count + 16, into: &datagram)
             case .applicationData:
                 pnOffset = PacketHeaderBuilder.appendShortHeader(
-                    destination: peerConnectionID, keyPhase: false, packetNumber: packetNumber,
+                    destination: peerConnectionID, keyPhase: keyPhases.phase, packetNumber: packetNumber,
                     packetNumberLength: pnLength, into: &datagram)
             }
             datagram.append(contentsOf: drafts[index].payload)
@@ -248,6 +248,7 @@ extension QUICConnection {
             }
             statistics.packetsSent += 1
             if space == .handshake { sentHandshake = true }
+            if space == .applicationData { sentOneRTTPacket(packetNumber, now: now) }
         }
         path.bytesSent += datagram.count
         statistics.bytesSent += datagram.count

@@ -80,6 +80,9 @@ public struct QUICConnection {
     var recovery: LossRecovery
     var lossTimer: (deadline: NIODeadline, kind: LossRecovery.TimerKind)?
 
+    // MARK: - 1-RTT key phases (RFC 9001 §6)
+    var keyPhases = KeyPhaseState()
+
     // MARK: - Transport parameters
     let localTransportParameters: TransportParameters
     var peerTransportParameters: TransportParameters?
@@ -261,6 +264,7 @@ public struct QUICConnection {
             if let ack = spaces[space].received.ackDeadline, !spaces[space].isDiscarded { deadlines.append(ack) }
         }
         if let keepAlive = keepAliveDeadline { deadlines.append(keepAlive) }
+        if let expiry = keyPhases.previousOpenerExpiry { deadlines.append(expiry) }
         return deadlines.min()
     }
 
