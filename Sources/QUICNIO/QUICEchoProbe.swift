@@ -14,6 +14,8 @@ public struct QUICEchoProbe: Sendable {
     public var datagramSize: Int = 0
     /// Bytes to send on one bidirectional stream, FIN after them.
     public var streamBytes: Int = 0
+    /// Start a 1-RTT key update (RFC 9001 §6) before the exchange, so it runs under the next keys.
+    public var keyUpdate = false
     /// The whole exchange, handshake included, must finish within this time.
     public var timeout: Duration = .seconds(10)
     /// Once every DATAGRAM was sent and some echoes are still missing: how long without a new echo before
@@ -118,13 +120,24 @@ public struct QUICEchoProbe: Sendable {
         report.cipher = connection.negotiatedCipherSuite.map(Self.cipherName)
         report.group = connection.negotiatedGroup
 
-        if datagramCount > 0 {
+        if keyUpdate {
+            // A round trip first: an update needs an acknowledged packet of the current phase (§6.1).
+            await confirmAcceptance(on: connection, into: &report)
+            if report.error == nil {
+                if await connection.requestKeyUpdate() {
+                    report.keyUpdates = 1
+                } else {
+                    report.error = "the key update was not allowed"
+                }
+            }
+        }
+        if report.error == nil, datagramCount > 0 {
             await exchangeDatagrams(on: connection, into: &report)
         }
         if report.error == nil, streamBytes > 0 {
             await exchangeStream(on: connection, into: &report)
         }
-        if report.error == nil, datagramCount == 0, streamBytes == 0 {
+        if report.error == nil, datagramCount == 0, streamBytes == 0, !keyUpdate {
             await confirmAcceptance(on: connection, into: &report)
         }
         await connection.close(errorCode: 0, reason: report.error == nil ? "" : "probe failed")

@@ -17,13 +17,15 @@ public struct QUICEchoProbeReport: Sendable, Hashable {
     public var streamBytesSent = 0
     /// Stream bytes echoed, in order and byte-exact, before the first difference.
     public var streamBytesEchoed = 0
+    /// 1-RTT key updates this client started (RFC 9001 §6).
+    public var keyUpdates = 0
     /// What went wrong, when something did.
     public var error: String?
 
     public init() {}
 
     /// `{"ok":…,"handshakeMs":…,"alpn":…,"cipher":…,"group":…,"datagramsSent":…,"datagramsEchoed":…,
-    /// "streamBytesSent":…,"streamBytesEchoed":…,"error":…}` on one line (the interop harness's contract).
+    /// "streamBytesSent":…,"streamBytesEchoed":…,"keyUpdates":…,"error":…}` on one line (the interop harness's contract).
     public var jsonLine: String {
         let handshake = handshakeMilliseconds.map(Self.decimal3) ?? "null"
         let fields: [(String, String)] = [
@@ -36,6 +38,7 @@ public struct QUICEchoProbeReport: Sendable, Hashable {
             ("datagramsEchoed", String(datagramsEchoed)),
             ("streamBytesSent", String(streamBytesSent)),
             ("streamBytesEchoed", String(streamBytesEchoed)),
+            ("keyUpdates", String(keyUpdates)),
             ("error", Self.json(error)),
         ]
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"

@@ -127,6 +127,27 @@ public final class QUICNIOConnection: Sendable, Hashable, CustomStringConvertibl
         }
     }
 
+    /// Starts a 1-RTT key update (RFC 9001 §6); false when not allowed yet (handshake not confirmed, or no
+    /// packet of the current key phase acknowledged).
+    public func requestKeyUpdate() async -> Bool {
+        let driver = self.driver
+        return await driver.eventLoop.runOnLoop {
+            driver.value.withConnection { $0.initiateKeyUpdate(now: .now()) } ?? false
+        }
+    }
+
+    /// Key updates so far: started by us, and started by the peer and followed.
+    public var keyUpdates: (initiated: Int, responded: Int) {
+        get async {
+            let driver = self.driver
+            let counts = await driver.eventLoop.runOnLoop { () -> [Int] in
+                let updates = driver.value.handler.endpoint.connection(driver.value.handle)?.keyUpdates
+                return [updates?.initiated ?? 0, updates?.responded ?? 0]
+            }
+            return (counts[0], counts[1])
+        }
+    }
+
     /// Why the connection closed; suspends until it does.
     public var closed: QUICCloseReason {
         get async {

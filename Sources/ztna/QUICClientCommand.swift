@@ -58,6 +58,9 @@ struct QUICClientCommand: AsyncParsableCommand {
     @Option(help: "Seconds the whole exchange may take.")
     var timeout = 10.0
 
+    @Flag(help: "Start a 1-RTT key update (RFC 9001 §6) before the exchange.")
+    var keyUpdate = false
+
     @Option(help: "Log level on stderr (trace, debug, info, notice, warning, error, critical).")
     var logLevel = LogLevel(.warning)
 
@@ -94,8 +97,9 @@ struct QUICClientCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let probe = QUICEchoProbe(datagramCount: datagrams, datagramSize: size, streamBytes: streamBytes,
+        var probe = QUICEchoProbe(datagramCount: datagrams, datagramSize: size, streamBytes: streamBytes,
                                   timeout: .milliseconds(Int64(timeout * 1000)))
+        probe.keyUpdate = keyUpdate
         let report = await probe.run(to: remote, serverName: serverName ?? host,
                                      configuration: QUICConfiguration(tls: context))
         printLine(report.jsonLine)

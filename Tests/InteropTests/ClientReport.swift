@@ -20,6 +20,8 @@ struct ClientReport: Decodable, Sendable {
     let error: String?
     /// Whether the client acted upon a Retry packet; only the aioquic peer reports it.
     let retried: Bool?
+    /// 1-RTT key updates the client started.
+    let keyUpdates: Int?
 
     /// The report in the last line of `stdout` that is a JSON object, if any.
     static func parse(stdout: String) -> ClientReport? {
@@ -47,7 +49,7 @@ struct ClientReport: Decodable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case ok, handshakeMs, alpn, cipher, group, datagramsSent, datagramsEchoed, streamBytesSent
-        case streamBytesEchoed, error, retried
+        case streamBytesEchoed, error, retried, keyUpdates
     }
 
     init(from decoder: any Decoder) throws {
@@ -63,6 +65,7 @@ struct ClientReport: Decodable, Sendable {
         streamBytesEchoed = try container.decodeIfPresent(Int.self, forKey: .streamBytesEchoed)
         error = try container.decodeIfPresent(String.self, forKey: .error)
         retried = try container.decodeIfPresent(Bool.self, forKey: .retried)
+        keyUpdates = try container.decodeIfPresent(Int.self, forKey: .keyUpdates)
     }
 
     /// A TLS code point printed either as a string or as a number (shown as 0x%04x).

@@ -41,6 +41,8 @@ enum InteropRun {
         var datagrams = 0
         var datagramSize = 1000
         var streamBytes = 0
+        /// Start a 1-RTT key update (RFC 9001 §6) before the exchange.
+        var keyUpdate = false
     }
 
     /// The client's exit and report, with a transcript of both processes for failure messages.
@@ -136,6 +138,7 @@ enum InteropRun {
             arguments += ["--datagrams", "\(client.datagrams)", "--size", "\(client.datagramSize)"]
         }
         if client.streamBytes > 0 { arguments += ["--stream-bytes", "\(client.streamBytes)"] }
+        if client.keyUpdate { arguments.append("--key-update") }
         return arguments
     }
 

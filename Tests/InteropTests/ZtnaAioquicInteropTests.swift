@@ -86,4 +86,16 @@ struct ZtnaAioquicInteropTests {
             #expect(report.retried == true, "the ztna server sent no Retry\n\(outcome)")
         }
     }
+
+    /// RFC 9001 §6: the client updates its 1-RTT keys after the handshake; the server must follow for the
+    /// 256 KiB echo and the DATAGRAMs sent under the new keys to come back.
+    @Test("key update started by the client is followed by the server", arguments: Pairing.crossImplementation)
+    func keyUpdate(_ pairing: Pairing) async throws {
+        let outcome = try await InteropRun.run(
+            pairing, client: .init(datagrams: 20, streamBytes: 256 * 1024, keyUpdate: true))
+        let report = try outcome.verifiedReport()
+        #expect(report.keyUpdates == 1, "\(outcome)")
+        #expect(report.streamBytesEchoed == 256 * 1024, "\(outcome)")
+        #expect(report.datagramsEchoed == 20, "\(outcome)")
+    }
 }

@@ -21,7 +21,7 @@ struct QUICEchoProbeTests {
         report.alpn = "hq"
         report.error = "bad \"quote\"\nnext\u{1}"
         #expect(report.jsonLine == #"{"ok":false,"handshakeMs":12.346,"alpn":"hq","cipher":null,"group":null,"#
-            + #""datagramsSent":0,"datagramsEchoed":0,"streamBytesSent":0,"streamBytesEchoed":0,"#
+            + #""datagramsSent":0,"datagramsEchoed":0,"streamBytesSent":0,"streamBytesEchoed":0,"keyUpdates":0,"#
             + #""error":"bad \"quote\"\nnext\u0001"}"#)
     }
 

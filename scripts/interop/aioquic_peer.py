@@ -314,6 +314,10 @@ async def exchange(args: argparse.Namespace, report: dict) -> None:
         # RFC 9001 §4.1.2: our Finished may still be rejected (e.g. a missing client certificate); an
         # acknowledged 1-RTT PING proves the server completed the handshake too.
         await protocol.ping()
+        if args.key_update:
+            # RFC 9001 §6: the exchange below runs under the next 1-RTT keys; the echo proves the peer followed.
+            connection.request_key_update()
+            report["keyUpdates"] = 1
 
         if args.stream_bytes > 0:
             protocol.stream_id = connection.get_next_available_stream_id()
@@ -355,7 +359,7 @@ def verdict(report: dict, args: argparse.Namespace) -> str | None:
 async def run_client(args: argparse.Namespace) -> int:
     report = {
         "ok": False, "handshakeMs": None, "alpn": None, "cipher": None, "group": None,
-        "datagramsSent": 0, "datagramsEchoed": 0, "streamBytesSent": 0, "streamBytesEchoed": 0, "error": None,
+        "datagramsSent": 0, "datagramsEchoed": 0, "streamBytesSent": 0, "streamBytesEchoed": 0, "keyUpdates": 0, "error": None,
         "retried": False,
     }
     try:
@@ -406,6 +410,7 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     client.add_argument("--size", type=int, default=1000)
     client.add_argument("--stream-bytes", type=int, default=0)
     client.add_argument("--timeout", type=float, default=10.0)
+    client.add_argument("--key-update", action="store_true", help="start a 1-RTT key update before the exchange")
 
     args = parser.parse_args(argv)
     if args.command == "server" and args.require_client_cert and args.ca is None:
