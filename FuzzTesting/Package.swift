@@ -31,5 +31,10 @@ let package = Package(
             dependencies: ["CLibFuzzer", .product(name: "QUICWire", package: "ztna")],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "FuzzPathFrames",
+            dependencies: ["CLibFuzzer", .product(name: "QUICWire", package: "ztna")],
+            swiftSettings: strictSettings
+        ),
     ]
 )

@@ -194,6 +194,52 @@ def frame_corpus(vectors: dict) -> dict[str, bytes]:
     }
 
 
+# MARK: - Connection-ID and path frames (RFC 9000 §19.15-§19.18)
+
+
+def frame_new_connection_id(sequence: int, retire_prior_to: int, length: int = 8, seed: int = 1,
+                            sequence_length: int | None = None) -> bytes:
+    return (b"\x18" + varint(sequence, sequence_length) + varint(retire_prior_to) + bytes([length])
+            + cid(length, seed) + bytes((seed * 16 + i) & 0xFF for i in range(16)))
+
+
+def frame_retire_connection_id(sequence: int, length: int | None = None) -> bytes:
+    return b"\x19" + varint(sequence, length)
+
+
+def path_frame_corpus() -> dict[str, bytes]:
+    """FuzzPathFrames maps each frame's type byte onto 0x18-0x1b by its low two bits: these encodings are real."""
+    challenge = b"\x1a" + bytes(range(8))
+    response = b"\x1b" + bytes(range(8))
+    rotation = b"".join(frame_new_connection_id(sequence, 4, seed=sequence) for sequence in range(4, 8))
+    return {
+        "new-connection-id-cid-1": frame_new_connection_id(1, 0, length=1),
+        "new-connection-id-cid-8": frame_new_connection_id(2, 1),
+        "new-connection-id-cid-20": frame_new_connection_id(3, 3, length=20, seed=9),
+        "new-connection-id-max-sequence": frame_new_connection_id((1 << 62) - 1, (1 << 62) - 1),
+        "retire-connection-id": frame_retire_connection_id(0),
+        "retire-connection-id-4-byte": frame_retire_connection_id(100_000),
+        "path-challenge": challenge,
+        "path-response": response,
+        # A rotation (RFC 9000 §5.1.2): a fresh set with Retire Prior To 4, the peer's retirements, and the
+        # validation of a new path with a new connection ID (§9.5).
+        "rotation-set": rotation,
+        "rotation-retirements": b"".join(frame_retire_connection_id(sequence) for sequence in range(4)),
+        "new-path": frame_retire_connection_id(0) + challenge + response + frame_new_connection_id(8, 4, seed=8),
+        # Edge cases: each must be rejected (or parsed) without trapping.
+        "edge-new-connection-id-non-minimal-sequence": frame_new_connection_id(5, 0, sequence_length=8),
+        "edge-new-connection-id-length-0": b"\x18\x01\x00\x00" + bytes(16),
+        "edge-new-connection-id-length-21": frame_new_connection_id(1, 0, length=21),
+        "edge-new-connection-id-length-255": b"\x18\x01\x00\xff" + cid(40),
+        "edge-retire-prior-to-above-sequence": frame_new_connection_id(1, 2),
+        "edge-new-connection-id-token-truncated": frame_new_connection_id(1, 0)[:-5],
+        "edge-retire-truncated-varint": b"\x19\x80\x01",
+        "edge-path-challenge-truncated": challenge[:5],
+        "edge-type-bytes-only": bytes([0x18, 0x19, 0x1a, 0x1b]),
+        "edge-unmapped-type-bytes": bytes([0x00, 0x05, 0x01, 0x07]) + bytes(12),
+    }
+
+
 # MARK: - Transport parameters (RFC 9000 §18, RFC 9221 §3)
 
 
@@ -288,6 +334,7 @@ def main() -> None:
         "FuzzPacketHeader": packet_header_corpus(vectors),
         "FuzzFrames": frame_corpus(vectors),
         "FuzzTransportParameters": transport_parameter_corpus(vectors),
+        "FuzzPathFrames": path_frame_corpus(),
     }
     root = HERE / "Corpus"
     for target, corpus in corpora.items():

@@ -3,13 +3,13 @@
 # fuzzes every target for a short, bounded time. Exits non-zero on any crash, trap, sanitizer report,
 # timeout or out-of-memory; the offending input is kept under FuzzTesting/.build/fuzz-artifacts/.
 #
-#   scripts/fuzz-replay.sh                  # replay + 20 s of fuzzing per target (the three run in parallel)
+#   scripts/fuzz-replay.sh                  # replay + 20 s of fuzzing per target (all run in parallel)
 #   FUZZ_SECONDS=0 scripts/fuzz-replay.sh   # replay only
 #   FUZZ_SECONDS=600 scripts/fuzz-replay.sh # a longer local session
 set -euo pipefail
 cd "$(dirname "$0")/../FuzzTesting"
 
-targets=(FuzzPacketHeader FuzzFrames FuzzTransportParameters)
+targets=(FuzzPacketHeader FuzzFrames FuzzTransportParameters FuzzPathFrames)
 seconds=${FUZZ_SECONDS:-20}
 # Swift 6.3 on Linux: -sanitize=fuzzer links libclang_rt.fuzzer and instruments every module (QUICWire
 # included); -parse-as-library because the targets' entry points are `@main` types (see README.md).

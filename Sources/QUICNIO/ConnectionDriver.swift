@@ -80,6 +80,9 @@ final class ConnectionDriver {
             maxDatagramPayload = maximum
         case .closed(let reason):
             finish(reason)
+        case .pathValidated, .pathFailed, .peerAddressChanged, .activePathChanged:
+            // Path changes need no action from the shell: transmits carry their destination.
+            logger.debug("QUIC path event", metadata: ["quic.event": "\(event)"])
         }
     }
 

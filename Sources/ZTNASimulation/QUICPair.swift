@@ -19,11 +19,20 @@ public struct QUICPair {
     public var toClient: SimulatedLink
     public let clientAddress: PathAddress
     public let serverAddress: PathAddress
+    /// The network between them: for a destination the client sends to, the source address the server
+    /// sees (and the reverse). A destination with no entry is black-holed. Changing an entry simulates a NAT
+    /// rebinding; `.relayed` entries simulate a relay route (DESIGN.md §1).
+    public var clientRoutes: [PathAddress: PathAddress] = [:]
+    public var serverRoutes: [PathAddress: PathAddress] = [:]
     public private(set) var clientHandle: ConnectionHandle?
     public private(set) var serverHandle: ConnectionHandle?
     /// Every endpoint event, in order.
     public private(set) var clientEvents: [QUICConnectionEvent] = []
     public private(set) var serverEvents: [QUICConnectionEvent] = []
+    /// Datagrams delivered, by the source address the receiver saw.
+    public private(set) var deliveredFrom: [PathAddress: Int] = [:]
+    /// Datagrams each side sent to a destination without a route.
+    public private(set) var blackHoled: [Side: Int] = [:]
     /// Sizes of the datagrams each side put on the wire.
     public private(set) var sentSizes: [Side: [Int]] = [.client: [], .server: []]
     /// Called for every datagram (with the current time) before it enters a link; return false to drop it.
@@ -31,7 +40,7 @@ public struct QUICPair {
     public let certificates: TestCertificates.Files
     public var clientConfiguration: QUICConfiguration
 
-    private var inFlight: [(at: NIODeadline, sequence: Int, to: Side, payload: [UInt8])] = []
+    private var inFlight: [(at: NIODeadline, sequence: Int, to: Side, source: PathAddress, payload: [UInt8])] = []
     private var sequence = 0
 
     /// - Parameters:
@@ -69,13 +78,15 @@ public struct QUICPair {
         toClient = SimulatedLink(latency: latency, seed: seeds.next())
         clientAddress = .udp(try SocketAddress(ipAddress: "192.0.2.1", port: 50000))
         serverAddress = .udp(try SocketAddress(ipAddress: "192.0.2.2", port: 4433))
+        clientRoutes = [serverAddress: clientAddress]
+        serverRoutes = [clientAddress: serverAddress]
     }
 
     // MARK: - Driving
 
     /// Starts the client's connection (SNI "localhost") and flushes its first flight.
-    public mutating func connect(serverName: String = "localhost") throws {
-        clientHandle = try client.connect(to: serverAddress, serverName: serverName,
+    public mutating func connect(serverName: String = "localhost", via destination: PathAddress? = nil) throws {
+        clientHandle = try client.connect(to: destination ?? serverAddress, serverName: serverName,
                                           configuration: clientConfiguration, now: now)
         flush()
     }
@@ -85,22 +96,27 @@ public struct QUICPair {
         var progressed = true
         while progressed {
             progressed = false
-            while let transmit = client.pollTransmit(now: now) { send(transmit.payload, from: .client); progressed = true }
-            while let transmit = server.pollTransmit(now: now) { send(transmit.payload, from: .server); progressed = true }
+            while let transmit = client.pollTransmit(now: now) { send(transmit, from: .client); progressed = true }
+            while let transmit = server.pollTransmit(now: now) { send(transmit, from: .server); progressed = true }
             while let event = client.pollEvent() { record(event, side: .client); progressed = true }
             while let event = server.pollEvent() { record(event, side: .server); progressed = true }
         }
     }
 
-    private mutating func send(_ payload: [UInt8], from side: Side) {
+    private mutating func send(_ transmit: QUICTransmit, from side: Side) {
+        let payload = transmit.payload
         sentSizes[side, default: []].append(payload.count)
         if let filter, !filter(side, payload, now) { return }
+        guard let source = side == .client ? clientRoutes[transmit.destination] : serverRoutes[transmit.destination] else {
+            blackHoled[side, default: 0] += 1
+            return
+        }
         let to: Side = side == .client ? .server : .client
         let arrival = side == .client ? toServer.schedule(size: payload.count, now: now)
                                       : toClient.schedule(size: payload.count, now: now)
         guard let arrival else { return }
         sequence += 1
-        inFlight.append((arrival, sequence, to, payload))
+        inFlight.append((arrival, sequence, to, source, payload))
     }
 
     private mutating func record(_ event: QUICEndpointEvent, side: Side) {
@@ -145,9 +161,10 @@ public struct QUICPair {
         let due = inFlight.filter { $0.at <= now }.sorted { ($0.at, $0.sequence) < ($1.at, $1.sequence) }
         inFlight.removeAll { $0.at <= now }
         for datagram in due {
+            deliveredFrom[datagram.source, default: 0] += 1
             switch datagram.to {
-            case .server: server.handle(datagram: datagram.payload, from: clientAddress, now: now)
-            case .client: client.handle(datagram: datagram.payload, from: serverAddress, now: now)
+            case .server: server.handle(datagram: datagram.payload, from: datagram.source, now: now)
+            case .client: client.handle(datagram: datagram.payload, from: datagram.source, now: now)
             }
         }
     }

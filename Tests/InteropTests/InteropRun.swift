@@ -43,6 +43,8 @@ enum InteropRun {
         var streamBytes = 0
         /// Start a 1-RTT key update (RFC 9001 §6) before the exchange.
         var keyUpdate = false
+        /// aioquic only: move to a new connection ID after the handshake and again half-way (RFC 9000 §5.1.2).
+        var changeConnectionID = false
     }
 
     /// The client's exit and report, with a transcript of both processes for failure messages.
@@ -139,6 +141,7 @@ enum InteropRun {
         }
         if client.streamBytes > 0 { arguments += ["--stream-bytes", "\(client.streamBytes)"] }
         if client.keyUpdate { arguments.append("--key-update") }
+        if client.changeConnectionID { arguments.append("--change-cid") }
         return arguments
     }
 

@@ -4,12 +4,15 @@
     aioquic_peer.py server --port P --alpn A --cert F --key F [--ca F] [--require-client-cert] [--retry]
     aioquic_peer.py client HOST:PORT --alpn A [--ca F] [--server-name N] [--cert F --key F]
                     [--ciphers aes128|aes256|chacha20] [--datagrams N --size S] [--stream-bytes N] [--timeout S]
+                    [--key-update] [--change-cid]
 
 The client honours the same contract as `ztna quic client`, so the tests use both interchangeably: it prints
 ONE line of JSON
     {"ok", "handshakeMs", "alpn", "cipher", "group", "datagramsSent", "datagramsEchoed",
      "streamBytesSent", "streamBytesEchoed", "error"}
-(plus "retried": whether a Retry packet was acted upon, which only this client reports) and exits 0 only
+(plus, reported only by this client: "retried", whether a Retry packet was acted upon; "cidChanges", how many
+times it moved to a new Destination Connection ID with --change-cid; "spareConnectionIDs", how many unused
+connection IDs of the server it holds after the exchange) and exits 0 only
 when the whole exchange was verified: the handshake is confirmed by a PING round trip, the
 stream echo is byte-exact and complete, and every DATAGRAM came back unchanged (at least 95 % when more than
 100 were sent: DATAGRAM frames are unreliable, RFC 9221 §5).
@@ -196,6 +199,10 @@ class CheckingClientProtocol(QuicConnectionProtocol):
         self.datagram_error: str | None = None
         self.datagram_arrived = asyncio.Event()
         self.close_error: str | None = None
+        # --change-cid: switch to a new connection ID once half of the echo is back (stream bytes, else DATAGRAMs).
+        self.change_cid_halfway = False
+        self.halfway_stream_bytes = 0
+        self.halfway_datagrams = 0
         self._record_group()
 
     def _record_group(self) -> None:
@@ -243,6 +250,8 @@ class CheckingClientProtocol(QuicConnectionProtocol):
             self.stream_error = f"stream echo differs at or after byte {self.stream_echoed}"
         self.stream_echoed += len(data)
         self.report["streamBytesEchoed"] = self.stream_echoed
+        if self.halfway_stream_bytes and self.stream_echoed >= self.halfway_stream_bytes:
+            self._change_cid_halfway()
         if end_stream:
             self.stream_done.set()
 
@@ -253,7 +262,23 @@ class CheckingClientProtocol(QuicConnectionProtocol):
         else:
             self.datagrams_echoed.add(sequence)
             self.report["datagramsEchoed"] = len(self.datagrams_echoed)
+            if self.halfway_datagrams and len(self.datagrams_echoed) >= self.halfway_datagrams:
+                self._change_cid_halfway()
         self.datagram_arrived.set()
+
+    def change_cid(self) -> None:
+        """RFC 9000 §5.1.2: move to the next connection ID the server issued and retire the one in use; counted
+        in the report only when the Destination Connection ID really changed."""
+        before = self._quic._peer_cid.sequence_number
+        self._quic.change_connection_id()
+        if self._quic._peer_cid.sequence_number != before:
+            self.report["cidChanges"] += 1
+        self.transmit()
+
+    def _change_cid_halfway(self) -> None:
+        if self.change_cid_halfway:
+            self.change_cid_halfway = False
+            self.change_cid()
 
 
 def client_configuration(args: argparse.Namespace, host: str) -> QuicConfiguration:
@@ -318,6 +343,12 @@ async def exchange(args: argparse.Namespace, report: dict) -> None:
             # RFC 9001 §6: the exchange below runs under the next 1-RTT keys; the echo proves the peer followed.
             connection.request_key_update()
             report["keyUpdates"] = 1
+        if args.change_cid:
+            # The exchange starts on a new connection ID and switches again half-way through its echo.
+            protocol.change_cid()
+            protocol.change_cid_halfway = True
+            protocol.halfway_stream_bytes = (args.stream_bytes + 1) // 2
+            protocol.halfway_datagrams = 0 if args.stream_bytes > 0 else (args.datagrams + 1) // 2
 
         if args.stream_bytes > 0:
             protocol.stream_id = connection.get_next_available_stream_id()
@@ -335,6 +366,8 @@ async def exchange(args: argparse.Namespace, report: dict) -> None:
             await protocol.stream_done.wait()
         if args.datagrams > 0:
             await wait_for_datagrams(protocol, args.datagrams)
+        # RFC 9000 §5.1.1: a server that replaces retired IDs leaves the client its full set of spares.
+        report["spareConnectionIDs"] = len(connection._peer_cid_available)
         report["error"] = protocol.close_error or protocol.stream_error or protocol.datagram_error
         if report["error"] is None:
             report["error"] = verdict(report, args)
@@ -353,6 +386,8 @@ def verdict(report: dict, args: argparse.Namespace) -> str | None:
     needed = args.datagrams if args.datagrams <= 100 else (args.datagrams * 95 + 99) // 100
     if report["datagramsEchoed"] < needed:
         return f"{report['datagramsEchoed']} of {args.datagrams} DATAGRAMs echoed (needed {needed})"
+    if args.change_cid and report["cidChanges"] != 2:
+        return f"{report['cidChanges']} of 2 connection ID changes took effect (the server issued too few IDs?)"
     return None
 
 
@@ -360,7 +395,7 @@ async def run_client(args: argparse.Namespace) -> int:
     report = {
         "ok": False, "handshakeMs": None, "alpn": None, "cipher": None, "group": None,
         "datagramsSent": 0, "datagramsEchoed": 0, "streamBytesSent": 0, "streamBytesEchoed": 0, "keyUpdates": 0, "error": None,
-        "retried": False,
+        "retried": False, "cidChanges": 0, "spareConnectionIDs": None,
     }
     try:
         await asyncio.wait_for(exchange(args, report), args.timeout)
@@ -411,6 +446,8 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     client.add_argument("--stream-bytes", type=int, default=0)
     client.add_argument("--timeout", type=float, default=10.0)
     client.add_argument("--key-update", action="store_true", help="start a 1-RTT key update before the exchange")
+    client.add_argument("--change-cid", action="store_true",
+                        help="switch to a new connection ID after the handshake and again half-way (RFC 9000 §5.1.2)")
 
     args = parser.parse_args(argv)
     if args.command == "server" and args.require_client_cert and args.ca is None:

@@ -42,7 +42,15 @@ public struct QUICConfiguration: Sendable {
     /// Length of the connection IDs we issue (routing needs a fixed length for short headers).
     public var connectionIDLength: Int = 8
     public var activeConnectionIDLimit: UInt64 = 4
+    /// Issue a fresh set of connection IDs this often and make the peer retire the old ones, so that a long-lived
+    /// connection does not keep one identifier on the wire (RFC 9000 §5.1.2); nil: never rotate.
+    public var connectionIDRotationInterval: TimeAmount? = .minutes(5)
     public var disableActiveMigration: Bool = false
+    /// PATH_CHALLENGE retransmission schedule (RFC 9000 §8.2).
+    public var pathValidation = PathValidationPolicy()
+    /// The largest UDP payload on a path the peer moves to on its own (a rebinding or its migration), until
+    /// the application says otherwise with `setMaxUDPPayload(_:for:)`.
+    public var newPathMaxUDPPayloadSize: Int = 1200
     /// Start a 1-RTT key update after this many packets sent in one key phase (RFC 9001 §6); nil: never
     /// initiate (updates from the peer are always followed). The default stays well inside AES-GCM's
     /// confidentiality limit of 2^23 packets (RFC 9001 §6.6).

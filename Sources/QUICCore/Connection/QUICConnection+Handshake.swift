@@ -79,7 +79,7 @@ extension QUICConnection {
             // RFC 9001 §4.9.2: the server discards Handshake keys once the handshake is confirmed.
             discardKeys(.handshake)
         }
-        issueConnectionIDs()
+        startIssuingConnectionIDs(now: now)
         emit(.connected)
         reportMaxDatagramPayloadIfChanged()
         armIdleTimer(now: now)
@@ -90,20 +90,6 @@ extension QUICConnection {
         guard !spaces[space].isDiscarded else { return }
         spaces[space].discard()
         recovery.discard(space: space)
-    }
-
-    /// RFC 9000 §5.1.1: give the peer spare connection IDs up to its active_connection_id_limit.
-    mutating func issueConnectionIDs() {
-        let peerLimit = peerTransportParameters?.activeConnectionIDLimit ?? 2
-        let target = min(peerLimit, configuration.activeConnectionIDLimit, 8)
-        while UInt64(localConnectionIDs.count) < target {
-            guard let id = ConnectionID(random.bytes(configuration.connectionIDLength)) else { return }
-            let sequence = nextLocalConnectionIDSequence
-            nextLocalConnectionIDSequence += 1
-            localConnectionIDs[sequence] = id
-            pendingNewConnectionIDs.append(sequence)
-            routingChanges.append((add: true, id: id))
-        }
     }
 
     /// The largest DATAGRAM payload we can send now (RFC 9221 §3), or nil when the peer accepts none.

@@ -20,7 +20,7 @@ extension QUICConnection {
         }
         var datagram = datagram
         statistics.bytesReceived += datagram.count
-        if remote == path.remote { path.bytesReceived += datagram.count }
+        accountReceived(datagram.count, from: remote)
         var offset = 0
         var firstDestination: ConnectionID?
         var processedAny = false
@@ -40,7 +40,8 @@ extension QUICConnection {
             }
             firstDestination = header.destinationConnectionID
             do {
-                if try handlePacket(&datagram, header, now: now) { processedAny = true }
+                let ok = try handlePacket(&datagram, header, from: remote, now: now)
+                        if ok { processedAny = true }
             } catch {
                 closeWithTransportError(error, now: now)
                 return
@@ -74,7 +75,7 @@ extension QUICConnection {
     // MARK: - Packets
 
     /// Returns true when the packet was authenticated and processed.
-    private mutating func handlePacket(_ datagram: inout [UInt8], _ header: PacketHeader,
+    private mutating func handlePacket(_ datagram: inout [UInt8], _ header: PacketHeader, from remote: PathAddress,
                                        now: NIODeadline) throws(QUICWireError) -> Bool {
         let kind: PacketKind
         switch header.form {
@@ -161,7 +162,11 @@ extension QUICConnection {
             discardKeys(.initial)
         }
 
-        let ackEliciting = try processFrames(payload, space: space, kind: kind, now: now)
+        let isLargest = spaces[space].received.largestReceived.map { packetNumber > $0 } ?? true
+        let (ackEliciting, nonProbing) = try processFrames(payload, space: space, kind: kind, from: remote, now: now)
+        if kind == .oneRTT, remote != path.remote {
+            onPacketFromOtherAddress(remote, nonProbing: nonProbing, isLargest: isLargest, now: now)
+        }
         spaces[space].received.record(packetNumber: packetNumber, ackEliciting: ackEliciting, now: now,
                                       maxAckDelay: configuration.maxAckDelay,
                                       immediate: space != .applicationData)
@@ -211,24 +216,29 @@ extension QUICConnection {
 
     // MARK: - Frames
 
-    /// Processes every frame of a packet; returns whether the packet was ack-eliciting.
+    /// Processes every frame of a packet; returns whether the packet was ack-eliciting, and whether it
+    /// carried any non-probing frame (RFC 9000 §9.1).
     private mutating func processFrames(_ payload: [UInt8], space: PacketNumberSpace, kind: PacketKind,
-                                        now: NIODeadline) throws(QUICWireError) -> Bool {
+                                        from remote: PathAddress,
+                                        now: NIODeadline) throws(QUICWireError) -> (ackEliciting: Bool, nonProbing: Bool) {
         var reader = ByteReader(payload)
         var ackEliciting = false
+        var nonProbing = false
         while !reader.isAtEnd {
             let frame = try Frame.parse(from: &reader)
             guard frame.isAllowed(in: kind) else {
                 throw QUICWireError(.protocolViolation, frameType: frame.frameType, "frame not allowed in \(kind)")
             }
             if frame.isAckEliciting { ackEliciting = true }
-            try handleFrame(frame, space: space, now: now)
+            if !frame.isProbing { nonProbing = true }
+            try handleFrame(frame, space: space, from: remote, now: now)
             guard state == .handshaking || state == .established else { break }
         }
-        return ackEliciting
+        return (ackEliciting, nonProbing)
     }
 
-    private mutating func handleFrame(_ frame: Frame, space: PacketNumberSpace, now: NIODeadline) throws(QUICWireError) {
+    private mutating func handleFrame(_ frame: Frame, space: PacketNumberSpace, from remote: PathAddress,
+                                      now: NIODeadline) throws(QUICWireError) {
         switch frame {
         case .padding, .ping:
             break
@@ -259,11 +269,11 @@ extension QUICConnection {
         case .newConnectionID(let newID):
             try handleNewConnectionID(newID)
         case .retireConnectionID(let sequence):
-            try handleRetireConnectionID(sequence)
+            try handleRetireConnectionID(sequence, now: now)
         case .pathChallenge(let data):
-            pendingPathResponses.append(data)     // RFC 9000 §8.2.2
-        case .pathResponse:
-            break                                 // we have not sent PATH_CHALLENGE on this path
+            onPathChallenge(data, from: remote)   // RFC 9000 §8.2.2: answered on the path it came from
+        case .pathResponse(let data):
+            onPathResponse(data)                  // RFC 9000 §8.2.3
         case .connectionClose(let close):
             let error = QUICCloseError(isApplicationError: close.isApplicationError, code: close.errorCode,
                                        frameType: close.isApplicationError ? nil : close.frameType,
@@ -354,51 +364,6 @@ extension QUICConnection {
             throw QUICWireError(TransportErrorCode(rawValue: error.quicErrorCode), frameType: 0x06, error.message)
         }
         try drainTLSOutputs(now: now)
-    }
-
-    /// RFC 9000 §19.15: store the peer's new connection IDs and honour retire_prior_to.
-    private mutating func handleNewConnectionID(_ frame: NewConnectionIDFrame) throws(QUICWireError) {
-        guard !peerConnectionID.bytes.isEmpty else {
-            throw QUICWireError(.protocolViolation, frameType: 0x18, "NEW_CONNECTION_ID with zero-length IDs")
-        }
-        if frame.sequence == peerConnectionIDSequence || peerConnectionIDs[frame.sequence] != nil {
-            return   // a retransmission
-        }
-        if frame.sequence >= peerRetirePriorTo {
-            peerConnectionIDs[frame.sequence] = (frame.connectionID, frame.statelessResetToken)
-        } else {
-            pendingRetireConnectionIDs.append(frame.sequence)
-        }
-        if frame.retirePriorTo > peerRetirePriorTo {
-            peerRetirePriorTo = frame.retirePriorTo
-            for sequence in peerConnectionIDs.keys where sequence < frame.retirePriorTo {
-                peerConnectionIDs[sequence] = nil
-                pendingRetireConnectionIDs.append(sequence)
-            }
-            if peerConnectionIDSequence < frame.retirePriorTo, let next = peerConnectionIDs.keys.min() {
-                pendingRetireConnectionIDs.append(peerConnectionIDSequence)
-                if let entry = peerConnectionIDs.removeValue(forKey: next) {
-                    peerConnectionID = entry.id
-                    peerConnectionIDSequence = next
-                    peerStatelessResetToken = entry.token
-                }
-            }
-        }
-        // RFC 9000 §5.1.1: more than our active_connection_id_limit is an error.
-        if UInt64(peerConnectionIDs.count + 1) > configuration.activeConnectionIDLimit {
-            throw QUICWireError(.connectionIDLimitError, frameType: 0x18, "too many connection IDs")
-        }
-    }
-
-    /// RFC 9000 §19.16: the peer will no longer use one of our connection IDs.
-    private mutating func handleRetireConnectionID(_ sequence: UInt64) throws(QUICWireError) {
-        guard sequence < nextLocalConnectionIDSequence else {
-            throw QUICWireError(.protocolViolation, frameType: 0x19, "retiring a connection ID never issued")
-        }
-        if let id = localConnectionIDs.removeValue(forKey: sequence) {
-            routingChanges.append((add: false, id: id))
-            issueConnectionIDs()
-        }
     }
 
     /// RFC 9221 §4: DATAGRAM frames only when we advertised support, and within the advertised size.

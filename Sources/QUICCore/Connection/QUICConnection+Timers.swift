@@ -27,6 +27,8 @@ extension QUICConnection {
         if let pacing = pacingDeadline, now >= pacing { pacingDeadline = nil }
         if let keepAlive = keepAliveDeadline, now >= keepAlive { pingPending = true }
         expirePreviousKeys(now: now)
+        handlePathTimers(now: now)
+        handleConnectionIDTimer(now: now)
     }
 
     /// RFC 9002 Appendix A.9 OnLossDetectionTimeout.

@@ -11,6 +11,8 @@ struct PacketDraft {
     var hasPadding = false
     var largestAcknowledgedInAck: UInt64?
     var carriesAck = false
+    /// A path-validation datagram: not counted in flight, never retransmitted (RFC 9000 §8.2, §13.3).
+    var isPathProbe = false
 }
 
 extension QUICConnection {
@@ -30,6 +32,7 @@ extension QUICConnection {
         case .handshaking, .established:
             break
         }
+        if let probe = pollProbeTransmit(now: now) { return probe }
         let maxSize = min(path.maxUDPPayload, Int(clamping: peerTransportParameters?.maxUDPPayloadSize ?? 65527))
         let budget = min(maxSize, path.amplificationBudget)
         guard budget >= 64 else { return nil }   // RFC 9000 §8.1: anti-amplification limit reached
@@ -60,8 +63,11 @@ extension QUICConnection {
         } else if !drafts.contains(where: \.isAckEliciting) {
             recovery.isApplicationLimited = recovery.bytesInFlight < recovery.congestion.congestionWindow / 2
         }
-        guard !drafts.isEmpty else { return nil }
-        return serialize(drafts, budget: budget, now: now)
+        guard !drafts.isEmpty, let transmit = serialize(drafts, budget: budget, destination: path.remote, now: now) else {
+            return nil
+        }
+        path.bytesSent += transmit.payload.count
+        return transmit
     }
 
     /// Bytes a packet of this space adds around its frames: header, largest packet number, AEAD tag.
@@ -120,16 +126,9 @@ extension QUICConnection {
                 pendingHandshakeDone = false
                 add(.handshakeDone, .handshakeDone, to: &draft)
             }
-            while let data = pendingPathResponses.first, remaining(draft) >= 9 {
-                pendingPathResponses.removeFirst()
-                add(.pathResponse(data: data), nil, to: &draft)   // RFC 9000 §8.2.2: never retransmitted
-            }
             while let sequence = pendingNewConnectionIDs.first, remaining(draft) >= 48 {
                 pendingNewConnectionIDs.removeFirst()
-                guard let id = localConnectionIDs[sequence],
-                      let token = StatelessResetToken(resetTokens.token(for: id.bytes)) else { continue }
-                let frame = NewConnectionIDFrame(sequence: sequence, retirePriorTo: 0, connectionID: id,
-                                                 statelessResetToken: token)
+                guard let frame = newConnectionIDFrame(sequence: sequence) else { continue }
                 add(.newConnectionID(frame), .newConnectionID(sequence: sequence), to: &draft)
             }
             while let sequence = pendingRetireConnectionIDs.first, remaining(draft) >= 9 {
@@ -186,7 +185,8 @@ extension QUICConnection {
 
     // MARK: - Serializing and sealing
 
-    private mutating func serialize(_ drafts: [PacketDraft], budget: Int, now: NIODeadline) -> QUICTransmit? {
+    mutating func serialize(_ drafts: [PacketDraft], budget: Int, destination: PathAddress,
+                            now: NIODeadline) -> QUICTransmit? {
         var drafts = drafts
         // RFC 9000 §14.1: pad datagrams with a client Initial, or a server's ack-eliciting Initial, to 1200.
         let needsPadding = drafts.contains { $0.space == .initial && (role == .client || $0.isAckEliciting) }
@@ -236,7 +236,8 @@ extension QUICConnection {
             spaces[space].nextPacketNumber += 1
             let draft = drafts[index]
             let sent = SentPacket(packetNumber: packetNumber, timeSent: now, size: datagram.count - packetStart,
-                                  isAckEliciting: draft.isAckEliciting, inFlight: draft.isAckEliciting || draft.hasPadding,
+                                  isAckEliciting: draft.isAckEliciting && !draft.isPathProbe,
+                                  inFlight: (draft.isAckEliciting || draft.hasPadding) && !draft.isPathProbe,
                                   largestAcknowledgedInAck: draft.largestAcknowledgedInAck, frames: draft.frames)
             recovery.onPacketSent(sent, space: space)
             if draft.carriesAck { spaces[space].received.onAckSent() }
@@ -250,12 +251,11 @@ extension QUICConnection {
             if space == .handshake { sentHandshake = true }
             if space == .applicationData { sentOneRTTPacket(packetNumber, now: now) }
         }
-        path.bytesSent += datagram.count
         statistics.bytesSent += datagram.count
         // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
         if role == .client, sentHandshake { discardKeys(.initial) }
         updateLossTimer(now: now)
-        return QUICTransmit(destination: path.remote, payload: datagram)
+        return QUICTransmit(destination: destination, payload: datagram)
     }
 
     /// RFC 9000 §10.2.3: CONNECTION_CLOSE in every space the peer may be able to read; application errors
@@ -276,6 +276,8 @@ extension QUICConnection {
         }
         guard !drafts.isEmpty else { return nil }
         let maxSize = min(path.maxUDPPayload, path.amplificationBudget)
-        return serialize(drafts, budget: max(maxSize, 0), now: now)
+        let transmit = serialize(drafts, budget: max(maxSize, 0), destination: path.remote, now: now)
+        path.bytesSent += transmit?.payload.count ?? 0
+        return transmit
     }
 }

@@ -67,13 +67,22 @@ public struct QUICConnection {
     var pendingNewConnectionIDs: [UInt64] = []
     /// Changes the endpoint must apply to its routing table.
     var routingChanges: [(add: Bool, id: ConnectionID)] = []
+    /// Rotation schedule, our retire_prior_to, peer IDs we retired (QUICConnection+ConnectionIDs.swift).
+    var connectionIDState = ConnectionIDState()
     /// RFC 9002 §6.2.2.1: a client knows the server validated its address (Handshake ACK or confirmation).
     var peerCompletedAddressValidation = false
     /// Client: the token from a Retry packet, echoed in every later Initial (RFC 9000 §8.1.2).
     var retryToken: [UInt8] = []
 
-    // MARK: - Path
+    // MARK: - Paths (RFC 9000 §8.2, §9)
+    /// The active path: where everything but probes goes.
     var path: PathState
+    /// Paths being probed (candidates for migration, NAT traversal), by remote address.
+    var candidatePaths: [PathAddress: PathState] = [:]
+    /// The path we left when the peer moved, kept as a fallback until the new one validates (RFC 9000 §9.3.2).
+    var fallbackPath: PathState?
+    /// Largest UDP payloads the application set for paths not yet in use.
+    var pathPayloadLimits: [PathAddress: Int] = [:]
 
     // MARK: - Packet-number spaces, recovery
     var spaces = PacketSpaces()
@@ -98,7 +107,6 @@ public struct QUICConnection {
 
     // MARK: - Control frames waiting to be sent
     var pendingHandshakeDone = false
-    var pendingPathResponses: [UInt64] = []
     var pingPending = false
 
     // MARK: - Timers
@@ -216,6 +224,9 @@ public struct QUICConnection {
 
     /// Whether the handshake completed and the connection is usable.
     public var isEstablished: Bool { state == .established }
+    /// RFC 9001 §4.1.2: the handshake is confirmed (client: HANDSHAKE_DONE received; server: complete).
+    /// Paths can be probed and keys updated only from here on.
+    public var isHandshakeConfirmed: Bool { handshakeConfirmed }
     /// Whether the connection is gone (no more I/O; the endpoint forgets it).
     public var isClosed: Bool { state == .closed }
     /// Why it closed, once closing started.
@@ -265,26 +276,13 @@ public struct QUICConnection {
         }
         if let keepAlive = keepAliveDeadline { deadlines.append(keepAlive) }
         if let expiry = keyPhases.previousOpenerExpiry { deadlines.append(expiry) }
+        if let validation = pathValidationDeadline { deadlines.append(validation) }
+        if let rotation = connectionIDRotationDeadline { deadlines.append(rotation) }
         return deadlines.min()
     }
 
     mutating func emit(_ event: QUICConnectionEvent) {
         events.append(event)
-    }
-}
-
-/// The connection's current network path.
-struct PathState: Sendable {
-    var remote: PathAddress
-    /// RFC 9000 §8.1: until validated, a server sends at most three times what it received.
-    var isValidated: Bool
-    var bytesReceived = 0
-    var bytesSent = 0
-    var maxUDPPayload: Int
-
-    /// Bytes the anti-amplification limit still allows (RFC 9000 §8.1).
-    var amplificationBudget: Int {
-        isValidated ? Int.max : max(0, 3 * bytesReceived - bytesSent)
     }
 }
 

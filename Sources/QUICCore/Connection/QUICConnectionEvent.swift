@@ -18,6 +18,15 @@ public enum QUICConnectionEvent: Sendable, Hashable {
     case datagram([UInt8])
     /// The largest DATAGRAM payload we can send changed (nil: the peer does not accept DATAGRAM frames).
     case maxDatagramPayloadChanged(Int?)
+    /// A path answered our PATH_CHALLENGE (RFC 9000 §8.2.3): it can carry the connection.
+    case pathValidated(PathAddress)
+    /// A path did not answer within the validation schedule (RFC 9000 §8.2.4); the connection stays where it was.
+    case pathFailed(PathAddress)
+    /// The peer now sends from another address (its migration or a NAT rebinding, RFC 9000 §9.3); the
+    /// connection follows and validates the new path, keeping the old one until it does.
+    case peerAddressChanged(PathAddress)
+    /// The connection's active path changed (our migration, or following the peer).
+    case activePathChanged(PathAddress)
     /// The connection is gone; no more events follow.
     case closed(QUICCloseReason)
 }

@@ -1,0 +1,65 @@
+public import NIOCore
+
+/// One network path of a connection (RFC 9000 §8.2, §9): the active one, or a candidate being probed.
+struct PathState: Sendable {
+    var remote: PathAddress
+    /// RFC 9000 §8: the peer proved it receives on this path (for the server's initial path: a Handshake
+    /// packet or a Retry token; otherwise a PATH_RESPONSE to our PATH_CHALLENGE).
+    var isValidated: Bool
+    var bytesReceived = 0
+    var bytesSent = 0
+    /// The largest UDP payload we send on this path (a relayed path carries less than a direct one).
+    var maxUDPPayload: Int
+
+    // MARK: Path validation (RFC 9000 §8.2)
+    /// Data of the PATH_CHALLENGE frames sent and not yet answered; a response matching any validates.
+    var outstandingChallenges: [UInt64] = []
+    /// A PATH_CHALLENGE must go out (first try or retransmission).
+    var challengePending = false
+    var challengesSent = 0
+    /// When to retransmit the challenge, and when to give up on the path.
+    var retransmitAt: NIODeadline?
+    var validationDeadline: NIODeadline?
+    /// PATH_RESPONSE frames to send on this path (RFC 9000 §8.2.2: on the path the challenge came from).
+    var pendingResponses: [UInt64] = []
+    /// The application asked us to probe this address (`probePath`): our PATH_CHALLENGE datagrams may go out
+    /// before anything arrived from it. The anti-amplification limit (RFC 9000 §8.1) guards against a peer
+    /// making us send to a victim; a probe the application chose, bounded by the validation schedule, is not
+    /// that. Everything else on the path stays limited until it validates.
+    var probedByApplication = false
+
+    init(remote: PathAddress, isValidated: Bool, maxUDPPayload: Int) {
+        self.remote = remote
+        self.isValidated = isValidated
+        self.maxUDPPayload = maxUDPPayload
+    }
+
+    /// Bytes the anti-amplification limit still allows on this path (RFC 9000 §8.1, §9.3.1).
+    var amplificationBudget: Int {
+        isValidated ? Int.max : max(0, 3 * bytesReceived - bytesSent)
+    }
+
+    var isValidating: Bool { validationDeadline != nil }
+
+    /// Bytes a path-validation datagram may use now.
+    var probeBudget: Int {
+        probedByApplication && challengePending ? maxUDPPayload : min(maxUDPPayload, amplificationBudget)
+    }
+
+    /// Whether a datagram must go out on this path for validation purposes.
+    var hasProbeWork: Bool { challengePending || !pendingResponses.isEmpty }
+
+    /// The earliest validation timer.
+    var nextDeadline: NIODeadline? {
+        [retransmitAt, validationDeadline].compactMap { $0 }.min()
+    }
+}
+
+/// How a path is validated (RFC 9000 §8.2.1, DESIGN.md §6: retransmit at 100 ms doubling, 5 transmissions).
+public struct PathValidationPolicy: Sendable, Hashable {
+    /// Delay before the first retransmission of a PATH_CHALLENGE; it doubles after each.
+    public var initialRetransmit: TimeAmount = .milliseconds(100)
+    /// PATH_CHALLENGE transmissions before the path is declared failed (once their last timer runs out).
+    public var maxTransmissions: Int = 5
+    public init() {}
+}

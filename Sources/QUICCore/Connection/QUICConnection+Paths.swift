@@ -1,0 +1,271 @@
+public import NIOCore
+import QUICWire
+
+/// Errors of the path API.
+public enum QUICPathError: Error, Sendable, Hashable {
+    /// Paths can be probed and used only once the handshake is confirmed (RFC 9000 §9).
+    case notConfirmed
+    /// Only the client migrates (RFC 9000 §9).
+    case notAllowed
+    /// The peer sent disable_active_migration (RFC 9000 §18.2).
+    case migrationDisabledByPeer
+    /// The path has not been validated (call `probePath` and wait for `.pathValidated`).
+    case pathNotValidated
+}
+
+extension QUICConnection {
+    // MARK: - Public API
+
+    /// Where the connection's packets go now.
+    public var activePath: PathAddress { path.remote }
+
+    /// Whether the peer proved it receives on `remote` (the active path or a probed one).
+    public func isPathValidated(_ remote: PathAddress) -> Bool {
+        if path.remote == remote { return path.isValidated }
+        return candidatePaths[remote]?.isValidated ?? false
+    }
+
+    /// Starts validating `remote` with PATH_CHALLENGE frames sent from our socket (RFC 9000 §8.2), on the
+    /// schedule of `QUICConfiguration.pathValidation`. Either side may probe — that is what NAT traversal needs
+    /// (both send probes at once so each NAT opens a mapping); `.pathValidated` or `.pathFailed` follows.
+    /// - Parameter maxUDPPayload: the largest UDP payload the path carries (a relayed path carries less).
+    public mutating func probePath(_ remote: PathAddress, maxUDPPayload: Int? = nil, now: NIODeadline) throws(QUICPathError) {
+        guard state == .established, handshakeConfirmed else { throw .notConfirmed }
+        if let maxUDPPayload { pathPayloadLimits[remote] = maxUDPPayload }
+        if remote == path.remote {
+            startValidation(&path, now: now)
+            return
+        }
+        var candidate = candidatePaths[remote] ?? newPath(remote)
+        candidate.probedByApplication = true
+        if let maxUDPPayload { candidate.maxUDPPayload = maxUDPPayload }
+        startValidation(&candidate, now: now)
+        candidatePaths[remote] = candidate
+    }
+
+    /// Sets the largest UDP payload for a path (e.g. what a relay route can carry); `maxDatagramPayload`
+    /// follows for the active path, with a `.maxDatagramPayloadChanged` event.
+    public mutating func setMaxUDPPayload(_ size: Int, for remote: PathAddress) {
+        pathPayloadLimits[remote] = size
+        if path.remote == remote { path.maxUDPPayload = size }
+        candidatePaths[remote]?.maxUDPPayload = size
+        if fallbackPath?.remote == remote { fallbackPath?.maxUDPPayload = size }
+        reportMaxDatagramPayloadIfChanged()
+    }
+
+    /// Client: moves the connection to a validated path (RFC 9000 §9.2) — e.g. from the relayed path to a
+    /// direct one found by NAT traversal, and back. The old path stays validated as a candidate, so moving
+    /// back needs no new validation. Congestion control and RTT start afresh (§9.4).
+    public mutating func migrate(to remote: PathAddress, now: NIODeadline) throws(QUICPathError) {
+        guard state == .established, handshakeConfirmed else { throw .notConfirmed }
+        guard role == .client else { throw .notAllowed }
+        if remote == path.remote { return }
+        guard peerTransportParameters?.disableActiveMigration != true else { throw .migrationDisabledByPeer }
+        guard let target = candidatePaths[remote], target.isValidated else { throw .pathNotValidated }
+        candidatePaths[remote] = nil
+        let previous = path
+        path = target
+        candidatePaths[previous.remote] = previous
+        // RFC 9000 §9.5: a fresh connection ID on the new path, so observers cannot link the two paths
+        // (when the peer gave us a spare one; otherwise the current one stays in use).
+        _ = usePeerConnectionIDForNewPath()
+        activePathChanged(now: now)
+    }
+
+    // MARK: - Validation
+
+    func newPath(_ remote: PathAddress) -> PathState {
+        PathState(remote: remote, isValidated: false,
+                  maxUDPPayload: pathPayloadLimits[remote] ?? configuration.newPathMaxUDPPayloadSize)
+    }
+
+    /// RFC 9000 §8.2.1: challenge now, retransmit on the policy's schedule, give up after the last timer.
+    func startValidation(_ target: inout PathState, now: NIODeadline) {
+        let policy = configuration.pathValidation
+        target.challengePending = true
+        target.challengesSent = 0
+        target.outstandingChallenges = []
+        target.retransmitAt = nil
+        // The schedule (initial × (2^n − 1)), and never less than three PTOs (§8.2.4).
+        let schedule = policy.initialRetransmit * Int64((1 << max(1, min(policy.maxTransmissions, 20))) - 1)
+        let pto = recovery.rtt.probeTimeout(maxAckDelay: recovery.peerMaxAckDelay, includeMaxAckDelay: true)
+        target.validationDeadline = now + max(schedule, pto * 3)
+    }
+
+    /// The next validation timer of any path.
+    var pathValidationDeadline: NIODeadline? {
+        var deadlines = candidatePaths.values.compactMap(\.nextDeadline)
+        if let active = path.nextDeadline { deadlines.append(active) }
+        return deadlines.min()
+    }
+
+    /// Retransmits due challenges and gives up on paths whose validation ran out (RFC 9000 §8.2.4).
+    mutating func handlePathTimers(now: NIODeadline) {
+        if path.retransmitAt.map({ $0 <= now }) ?? false { path.challengePending = true; path.retransmitAt = nil }
+        for remote in Array(candidatePaths.keys) {
+            if candidatePaths[remote]?.retransmitAt.map({ $0 <= now }) ?? false {
+                candidatePaths[remote]?.challengePending = true
+                candidatePaths[remote]?.retransmitAt = nil
+            }
+            if let deadline = candidatePaths[remote]?.validationDeadline, deadline <= now {
+                // A candidate that failed validation is forgotten.
+                candidatePaths[remote] = nil
+                emit(.pathFailed(remote))
+            }
+        }
+        if let deadline = path.validationDeadline, deadline <= now {
+            let failed = path.remote
+            path.validationDeadline = nil
+            path.challengePending = false
+            path.retransmitAt = nil
+            if let fallback = fallbackPath {
+                // RFC 9000 §9.3.2: the peer's new address did not validate: back to the old path.
+                fallbackPath = nil
+                path = fallback
+                emit(.pathFailed(failed))
+                activePathChanged(now: now)
+            } else if !path.isValidated {
+                emit(.pathFailed(failed))
+            }
+        }
+    }
+
+    /// A PATH_CHALLENGE arrived from `remote`: answer on that same path (RFC 9000 §8.2.2).
+    mutating func onPathChallenge(_ data: UInt64, from remote: PathAddress) {
+        if remote == path.remote {
+            path.pendingResponses.append(data)
+        } else {
+            var candidate = candidatePaths[remote] ?? newPath(remote)
+            candidate.pendingResponses.append(data)
+            candidatePaths[remote] = candidate
+        }
+    }
+
+    /// A PATH_RESPONSE validates the path its challenge was sent on, wherever it arrives (RFC 9000 §8.2.3).
+    mutating func onPathResponse(_ data: UInt64) {
+        if path.outstandingChallenges.contains(data) {
+            markValidated(&path)
+            fallbackPath = nil
+            emit(.pathValidated(path.remote))
+            reportMaxDatagramPayloadIfChanged()
+            return
+        }
+        for remote in candidatePaths.keys where candidatePaths[remote]?.outstandingChallenges.contains(data) ?? false {
+            markValidated(&candidatePaths[remote]!)
+            emit(.pathValidated(remote))
+            return
+        }
+        // A response to nothing we sent (or a late duplicate) is ignored.
+    }
+
+    private func markValidated(_ target: inout PathState) {
+        target.isValidated = true
+        target.outstandingChallenges = []
+        target.challengePending = false
+        target.retransmitAt = nil
+        target.validationDeadline = nil
+    }
+
+    // MARK: - Receiving from another address
+
+    /// Adds a datagram's bytes to the path it came on (anti-amplification, RFC 9000 §8.1, §9.3.1).
+    mutating func accountReceived(_ bytes: Int, from remote: PathAddress) {
+        if remote == path.remote {
+            path.bytesReceived += bytes
+        } else if candidatePaths[remote] != nil {
+            candidatePaths[remote]!.bytesReceived += bytes
+        } else if fallbackPath?.remote == remote {
+            fallbackPath!.bytesReceived += bytes
+        } else {
+            var candidate = newPath(remote)
+            candidate.bytesReceived = bytes
+            candidatePaths[remote] = candidate
+        }
+    }
+
+    /// An authenticated 1-RTT packet came from an address other than the active path's. At the server, a
+    /// non-probing packet with the highest packet number so far means the client moved — its migration or a
+    /// NAT rebinding (RFC 9000 §9.3): the server follows at once, validates the new path, and keeps the old
+    /// one as a fallback. Probing packets only get their answers (that is how NAT traversal probes arrive).
+    /// A client never follows the server (RFC 9000 §9: only clients migrate): if the server's address changes,
+    /// the client's path fails and the application falls back (DESIGN.md §6).
+    mutating func onPacketFromOtherAddress(_ remote: PathAddress, nonProbing: Bool, isLargest: Bool, now: NIODeadline) {
+        // RFC 9000 §9: no migration before the handshake is confirmed.
+        guard role == .server, nonProbing, isLargest, handshakeConfirmed, remote != path.remote else { return }
+        let target = candidatePaths.removeValue(forKey: remote) ?? newPath(remote)
+        let previous = path
+        path = target
+        if fallbackPath?.remote == remote { fallbackPath = nil }
+        if !path.isValidated {
+            fallbackPath = previous.isValidated ? previous : fallbackPath
+            startValidation(&path, now: now)
+        } else {
+            candidatePaths[previous.remote] = previous
+        }
+        emit(.peerAddressChanged(remote))
+        activePathChanged(now: now)
+    }
+
+    /// RFC 9000 §9.4: a new path starts with fresh congestion control and RTT; the datagram size may change.
+    private mutating func activePathChanged(now: NIODeadline) {
+        recovery.resetForNewPath()
+        emit(.activePathChanged(path.remote))
+        reportMaxDatagramPayloadIfChanged()
+        updateLossTimer(now: now)
+    }
+
+    // MARK: - Sending probes
+
+    /// A datagram carrying PATH_CHALLENGE / PATH_RESPONSE frames for a path that has some to send, padded to
+    /// 1200 bytes where the path and its amplification limit allow (RFC 9000 §8.2.1, §8.2.2).
+    mutating func pollProbeTransmit(now: NIODeadline) -> QUICTransmit? {
+        guard spaces[.applicationData].canSend, state == .established || state == .handshaking else { return nil }
+        // Each path is taken out while its probe is built (the builder needs the rest of the connection too).
+        if path.hasProbeWork {
+            var target = path
+            let transmit = buildProbe(for: &target, now: now)
+            path = target
+            if let transmit { return transmit }
+        }
+        for remote in Array(candidatePaths.keys) where candidatePaths[remote]?.hasProbeWork ?? false {
+            guard var target = candidatePaths.removeValue(forKey: remote) else { continue }
+            let transmit = buildProbe(for: &target, now: now)
+            candidatePaths[remote] = target
+            if let transmit { return transmit }
+        }
+        return nil
+    }
+
+    private mutating func buildProbe(for target: inout PathState, now: NIODeadline) -> QUICTransmit? {
+        let budget = target.probeBudget
+        let overhead = 1 + peerConnectionID.count + 4 + 16
+        guard budget >= overhead + 9 + 4 else { return nil }   // blocked by the amplification limit
+        var draft = PacketDraft(space: .applicationData)
+        draft.isPathProbe = true
+        while let data = target.pendingResponses.first, draft.payload.count + 9 <= budget - overhead {
+            target.pendingResponses.removeFirst()
+            Frame.pathResponse(data: data).encode(into: &draft.payload)
+        }
+        if target.challengePending, draft.payload.count + 9 <= budget - overhead {
+            let data = random.next()
+            Frame.pathChallenge(data: data).encode(into: &draft.payload)
+            target.outstandingChallenges.append(data)
+            target.challengePending = false
+            target.challengesSent += 1
+            let policy = configuration.pathValidation
+            if target.challengesSent < policy.maxTransmissions {
+                target.retransmitAt = now + policy.initialRetransmit * Int64(1 << min(target.challengesSent - 1, 20))
+            }
+        }
+        guard !draft.payload.isEmpty else { return nil }
+        // §8.2.1: expand to 1200 bytes (or what the path and the amplification limit allow).
+        let padded = min(1200, budget) - overhead
+        if draft.payload.count < padded {
+            draft.payload.append(contentsOf: repeatElement(0, count: padded - draft.payload.count))
+        }
+        draft.isAckEliciting = true
+        guard let transmit = serialize([draft], budget: budget, destination: target.remote, now: now) else { return nil }
+        target.bytesSent += transmit.payload.count
+        return transmit
+    }
+}
