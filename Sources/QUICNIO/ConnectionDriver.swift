@@ -18,6 +18,8 @@ final class ConnectionDriver {
     private var streams: [StreamID: StreamDriver] = [:]
     private(set) var closeReason: QUICCloseReason?
     private var closedWaiters: [CheckedContinuation<QUICCloseReason, Never>] = []
+    /// Callers of `requestKeyUpdate` whose update is pending (RFC 9001 §6.1 did not allow it yet).
+    private var keyUpdateWaiters: [CheckedContinuation<Bool, Never>] = []
     /// Senders waiting for room in the DATAGRAM send queue, in order.
     /// Senders waiting for send-queue space, in order; each waits for its whole batch to be queued.
     private var parkedDatagrams: [ParkedDatagrams] = []
@@ -78,6 +80,13 @@ final class ConnectionDriver {
             if case .dropped = datagramsOut?.yield(bytes) { datagramsDroppedUnread += 1 }
         case .maxDatagramPayloadChanged(let maximum):
             maxDatagramPayload = maximum
+        case .keysUpdated(let initiatedByPeer):
+            if !initiatedByPeer {
+                let waiters = keyUpdateWaiters
+                keyUpdateWaiters.removeAll()
+                for waiter in waiters { waiter.resume(returning: true) }
+            }
+            logger.debug("QUIC 1-RTT keys updated", metadata: ["quic.keyUpdate.byPeer": "\(initiatedByPeer)"])
         case .closed(let reason):
             finish(reason)
         case .pathValidated, .pathFailed, .peerAddressChanged, .activePathChanged:
@@ -122,6 +131,9 @@ final class ConnectionDriver {
         let waiters = closedWaiters
         closedWaiters.removeAll()
         for waiter in waiters { waiter.resume(returning: reason) }
+        let keyUpdates = keyUpdateWaiters
+        keyUpdateWaiters.removeAll()
+        for waiter in keyUpdates { waiter.resume(returning: false) }
         datagramsOut?.finish()
         streamsOut?.finish()
         logger.debug("QUIC connection closed", metadata: ["quic.reason": "\(reason)"])
@@ -150,6 +162,19 @@ final class ConnectionDriver {
         let known: Void? = withConnection { $0.close(errorCode: errorCode, reason: reason, now: .now()) }
         if known == nil {
             finish(.local(QUICCloseError(isApplicationError: true, code: errorCode, reason: reason)))
+        }
+    }
+
+    /// Starts a key update, or waits until RFC 9001 §6.1 allows it; false when the connection closes first.
+    func requestKeyUpdate(_ continuation: CheckedContinuation<Bool, Never>) {
+        guard closeReason == nil,
+              let request = withConnection({ $0.requestKeyUpdate(now: .now()) }) else {
+            continuation.resume(returning: false)
+            return
+        }
+        switch request {
+        case .started: continuation.resume(returning: true)
+        case .pending: keyUpdateWaiters.append(continuation)
         }
     }
 

@@ -121,13 +121,14 @@ public struct QUICEchoProbe: Sendable {
         report.group = connection.negotiatedGroup
 
         if keyUpdate {
-            // A round trip first: an update needs an acknowledged packet of the current phase (§6.1).
+            // A round trip first, so the server has accepted us; the update itself waits, if it must, for
+            // confirmation and an acknowledged packet of the current phase (RFC 9001 §6.1).
             await confirmAcceptance(on: connection, into: &report)
             if report.error == nil {
                 if await connection.requestKeyUpdate() {
                     report.keyUpdates = 1
                 } else {
-                    report.error = "the key update was not allowed"
+                    report.error = "the connection closed before the key update could start"
                 }
             }
         }

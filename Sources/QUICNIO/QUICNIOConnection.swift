@@ -127,12 +127,13 @@ public final class QUICNIOConnection: Sendable, Hashable, CustomStringConvertibl
         }
     }
 
-    /// Starts a 1-RTT key update (RFC 9001 §6); false when not allowed yet (handshake not confirmed, or no
-    /// packet of the current key phase acknowledged).
+    /// Starts a 1-RTT key update (RFC 9001 §6) and returns true once it started. When RFC 9001 §6.1 does not
+    /// allow one yet (handshake not confirmed, or no packet of the current key phase acknowledged) it waits
+    /// until it does; false when the connection closes first.
     public func requestKeyUpdate() async -> Bool {
         let driver = self.driver
-        return await driver.eventLoop.runOnLoop {
-            driver.value.withConnection { $0.initiateKeyUpdate(now: .now()) } ?? false
+        return await withCheckedContinuation { continuation in
+            driver.eventLoop.execute { driver.value.requestKeyUpdate(continuation) }
         }
     }
 

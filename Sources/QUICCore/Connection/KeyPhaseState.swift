@@ -19,6 +19,8 @@ struct KeyPhaseState: Sendable {
     var firstSent: UInt64?
     /// RFC 9001 §6.1: a further update only after a packet of the current phase was acknowledged.
     var currentPhaseAcknowledged = false
+    /// An update the application asked for before §6.1 allowed it; it starts as soon as it may.
+    var updateRequested = false
     var packetsSentInPhase = 0
     /// Updates we started, and updates the peer started.
     var initiated = 0

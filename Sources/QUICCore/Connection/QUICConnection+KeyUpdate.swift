@@ -19,7 +19,31 @@ extension QUICConnection {
               keyPhases.nextSealer != nil, keyPhases.nextOpener != nil else { return false }
         switchKeyPhase(now: now, previousExpiry: nil)
         keyPhases.initiated += 1
+        keyPhases.updateRequested = false
+        emit(.keysUpdated(initiatedByPeer: false))
         return true
+    }
+
+    /// What `requestKeyUpdate(now:)` did.
+    public enum KeyUpdateRequest: Sendable, Equatable {
+        /// The update started: packets from now on carry the new Key Phase.
+        case started
+        /// Not allowed yet (handshake unconfirmed, or no packet of the current phase acknowledged); it starts
+        /// as soon as it is, and `keyUpdates.initiated` then counts it.
+        case pending
+    }
+
+    /// Asks for a key update: starts it now when RFC 9001 §6.1 allows, otherwise as soon as it does.
+    @discardableResult
+    public mutating func requestKeyUpdate(now: NIODeadline) -> KeyUpdateRequest {
+        if initiateKeyUpdate(now: now) { return .started }
+        keyPhases.updateRequested = true
+        return .pending
+    }
+
+    /// Starts a requested update once it became allowed (after an acknowledgement or on confirmation).
+    mutating func startRequestedKeyUpdate(now: NIODeadline) {
+        if keyPhases.updateRequested { initiateKeyUpdate(now: now) }
     }
 
     /// Called when 1-RTT keys are installed: the next phase is derived right away.
@@ -44,6 +68,7 @@ extension QUICConnection {
         switchKeyPhase(now: now, previousExpiry: now + pto * 3)
         keyPhases.firstReceived = firstPacketNumber
         keyPhases.responded += 1
+        emit(.keysUpdated(initiatedByPeer: true))
     }
 
     /// A packet of the current phase arrived.

@@ -288,6 +288,7 @@ extension QUICConnection {
                 handshakeConfirmed = true
                 peerCompletedAddressValidation = true
                 discardKeys(.handshake)
+                startRequestedKeyUpdate(now: now)
             }
         case .datagram(let data):
             try handleDatagramFrame(data, frame: frame)
@@ -304,6 +305,7 @@ extension QUICConnection {
             for frame in packet.frames { onFrameAcknowledged(frame, space: space) }
             if space == .applicationData { acknowledgedOneRTTPacket(packet.packetNumber) }
         }
+        if space == .applicationData { startRequestedKeyUpdate(now: now) }
         for packet in outcome.lost {
             statistics.packetsLost += 1
             for frame in packet.frames { onFrameLost(frame, space: space) }

@@ -27,6 +27,8 @@ public enum QUICConnectionEvent: Sendable, Hashable {
     case peerAddressChanged(PathAddress)
     /// The connection's active path changed (our migration, or following the peer).
     case activePathChanged(PathAddress)
+    /// The 1-RTT keys changed (RFC 9001 §6): we started the update, or followed the peer's.
+    case keysUpdated(initiatedByPeer: Bool)
     /// The connection is gone; no more events follow.
     case closed(QUICCloseReason)
 }

@@ -61,4 +61,28 @@ struct KeyUpdateTests {
         #expect(third == true)
         #expect(pair.serverConnection?.keyUpdates.responded == 1)
     }
+
+    /// A requested update that §6.1 does not allow yet is kept and starts once a packet of the current
+    /// phase is acknowledged; both sides report it as an event.
+    @Test func aRequestedUpdateWaitsUntilItIsAllowed() throws {
+        var pair = try QUICPair(latency: .milliseconds(10), configureClient: { $0.keyUpdateInterval = nil })
+        #expect(try pair.establish())
+        pair.advance(to: pair.now + .milliseconds(200))
+        let first = pair.withClient { connection, now in connection.requestKeyUpdate(now: now) }
+        #expect(first == .started)
+        let second = pair.withClient { connection, now in connection.requestKeyUpdate(now: now) }
+        #expect(second == .pending)
+        #expect(pair.clientConnection?.keyUpdates.initiated == 1)
+        // Nothing else is sent: the pending request must ride on the acknowledgement of the next packet.
+        _ = pair.transferClientToServer(QUICPair.pattern(1000))
+        pair.advance(to: pair.now + .milliseconds(200))
+        #expect(pair.clientConnection?.keyUpdates.initiated == 2)
+        // The peer sees the new phase with our next packet.
+        _ = pair.transferClientToServer(QUICPair.pattern(1000))
+        #expect(pair.serverConnection?.keyUpdates.responded == 2)
+        let clientUpdates = pair.clientEvents.filter { $0 == .keysUpdated(initiatedByPeer: false) }.count
+        let serverUpdates = pair.serverEvents.filter { $0 == .keysUpdated(initiatedByPeer: true) }.count
+        #expect(clientUpdates == 2)
+        #expect(serverUpdates == 2)
+    }
 }
