@@ -37,6 +37,10 @@ public struct QUICPair {
     public private(set) var sentSizes: [Side: [Int]] = [.client: [], .server: []]
     /// Called for every datagram (with the current time) before it enters a link; return false to drop it.
     public var filter: ((Side, [UInt8], NIODeadline) -> Bool)?
+    /// When set, the Destination Connection ID of every short-header packet sent (the first packet of each
+    /// datagram) is recorded with its destination: what an on-path observer sees (RFC 9000 §9.5 tests).
+    public var recordsShortHeaderConnectionIDs = false
+    public private(set) var shortHeaderConnectionIDs: [(side: Side, destination: PathAddress, id: [UInt8])] = []
     public let certificates: TestCertificates.Files
     public var clientConfiguration: QUICConfiguration
 
@@ -106,6 +110,13 @@ public struct QUICPair {
     private mutating func send(_ transmit: QUICTransmit, from side: Side) {
         let payload = transmit.payload
         sentSizes[side, default: []].append(payload.count)
+        if recordsShortHeaderConnectionIDs, let first = payload.first, first & 0x80 == 0 {
+            // The receiver's endpoint chose the ID's length.
+            let length = (side == .client ? server : client).configuration.connectionIDLength
+            if payload.count > length {
+                shortHeaderConnectionIDs.append((side, transmit.destination, Array(payload[1...length])))
+            }
+        }
         if let filter, !filter(side, payload, now) { return }
         guard let source = side == .client ? clientRoutes[transmit.destination] : serverRoutes[transmit.destination] else {
             blackHoled[side, default: 0] += 1

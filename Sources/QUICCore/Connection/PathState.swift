@@ -1,4 +1,5 @@
 public import NIOCore
+import QUICWire
 
 /// One network path of a connection (RFC 9000 §8.2, §9): the active one, or a candidate being probed.
 struct PathState: Sendable {
@@ -27,6 +28,10 @@ struct PathState: Sendable {
     /// making us send to a victim; a probe the application chose, bounded by the validation schedule, is not
     /// that. Everything else on the path stays limited until it validates.
     var probedByApplication = false
+    /// The peer's connection ID we send with on this path while it is not the active one (RFC 9000 §9.5: never
+    /// the same ID towards two destinations, so observers cannot link the paths). Drawn from the peer's spare
+    /// IDs when the first datagram goes out on the path; nil while none was needed or none was spare.
+    var peerConnectionID: PeerConnectionID?
 
     init(remote: PathAddress, isValidated: Bool, maxUDPPayload: Int) {
         self.remote = remote
@@ -62,4 +67,11 @@ public struct PathValidationPolicy: Sendable, Hashable {
     /// PATH_CHALLENGE transmissions before the path is declared failed (once their last timer runs out).
     public var maxTransmissions: Int = 5
     public init() {}
+}
+
+/// One of the peer's connection IDs with its sequence number and stateless reset token (RFC 9000 §5.1.1).
+struct PeerConnectionID: Sendable, Hashable {
+    var id: ConnectionID
+    var sequence: UInt64
+    var token: StatelessResetToken
 }

@@ -147,6 +147,63 @@ extension QUICConnection {
         reportMaxDatagramPayloadIfChanged()
     }
 
+    // MARK: - Connection IDs of other paths (RFC 9000 §9.5)
+
+    /// The peer's IDs held by paths other than the active one.
+    var pathPeerConnectionIDs: [PeerConnectionID] {
+        var held = candidatePaths.values.compactMap(\.peerConnectionID)
+        if let fallback = fallbackPath?.peerConnectionID { held.append(fallback) }
+        return held
+    }
+
+    /// Gives a path other than the active one an ID of its own before anything is sent on it, so the paths
+    /// cannot be linked (RFC 9000 §9.5). With no spare ID the path shares the active one (RFC 9000 §9.5 then
+    /// forbids probing; we prefer a linkable probe to no direct path — documented in docs/quic.md).
+    mutating func assignPeerConnectionID(to target: inout PathState) {
+        guard target.peerConnectionID == nil, !peerConnectionID.isEmpty,
+              let sequence = peerConnectionIDs.keys.min(),
+              let entry = peerConnectionIDs.removeValue(forKey: sequence) else { return }
+        target.peerConnectionID = PeerConnectionID(id: entry.id, sequence: sequence, token: entry.token)
+    }
+
+    /// A path is forgotten: the ID it used is retired, never to be used on another path.
+    mutating func releasePeerConnectionID(of target: PathState) {
+        if let held = target.peerConnectionID { retirePeerConnectionID(held.sequence) }
+    }
+
+    /// The active path just became one that has its own ID: that ID becomes the connection's, the previous one
+    /// is retired.
+    mutating func adoptPathPeerConnectionID() {
+        guard let held = path.peerConnectionID else { return }
+        path.peerConnectionID = nil
+        let previous = peerConnectionIDSequence
+        peerConnectionID = held.id
+        peerConnectionIDSequence = held.sequence
+        peerStatelessResetToken = held.token
+        reportMaxDatagramPayloadIfChanged()
+        retirePeerConnectionID(previous)
+    }
+
+    /// Retires one of the peer's IDs on our own initiative.
+    private mutating func retirePeerConnectionID(_ sequence: UInt64) {
+        if sequence >= peerRetirePriorTo { connectionIDState.retiredPeerSequences.insert(sequence) }
+        queueRetirement(of: sequence)
+    }
+
+    /// The peer's Retire Prior To rose: paths holding older IDs give them up (and draw fresh ones when next used).
+    private mutating func releasePathConnectionIDs(below retirePriorTo: UInt64) {
+        for remote in Array(candidatePaths.keys) {
+            if let held = candidatePaths[remote]?.peerConnectionID, held.sequence < retirePriorTo {
+                candidatePaths[remote]?.peerConnectionID = nil
+                queueRetirement(of: held.sequence)
+            }
+        }
+        if let held = fallbackPath?.peerConnectionID, held.sequence < retirePriorTo {
+            fallbackPath?.peerConnectionID = nil
+            queueRetirement(of: held.sequence)
+        }
+    }
+
     private mutating func queueRetirement(of sequence: UInt64) {
         if !pendingRetireConnectionIDs.contains(sequence) { pendingRetireConnectionIDs.append(sequence) }
     }
@@ -160,8 +217,13 @@ extension QUICConnection {
             throw QUICWireError(.protocolViolation, frameType: type, "NEW_CONNECTION_ID with zero-length IDs")
         }
         // §19.15: a sequence number names one connection ID (and token) for good, and an ID has one number.
+        let held = pathPeerConnectionIDs
         if frame.sequence == peerConnectionIDSequence {
             guard frame.connectionID == peerConnectionID else {
+                throw QUICWireError(.protocolViolation, frameType: type, "sequence number reused for another ID")
+            }
+        } else if let path = held.first(where: { $0.sequence == frame.sequence }) {
+            guard path.id == frame.connectionID, path.token == frame.statelessResetToken else {
                 throw QUICWireError(.protocolViolation, frameType: type, "sequence number reused for another ID")
             }
         } else if let known = peerConnectionIDs[frame.sequence] {
@@ -172,7 +234,8 @@ extension QUICConnection {
             queueRetirement(of: frame.sequence)      // §19.15: below Retire Prior To: retired on arrival
         } else if !connectionIDState.retiredPeerSequences.contains(frame.sequence) {
             guard frame.connectionID != peerConnectionID,
-                  !peerConnectionIDs.values.contains(where: { $0.id == frame.connectionID }) else {
+                  !peerConnectionIDs.values.contains(where: { $0.id == frame.connectionID }),
+                  !held.contains(where: { $0.id == frame.connectionID }) else {
                 throw QUICWireError(.protocolViolation, frameType: type, "connection ID issued twice")
             }
             peerConnectionIDs[frame.sequence] = (frame.connectionID, frame.statelessResetToken)
@@ -186,6 +249,7 @@ extension QUICConnection {
             connectionIDState.retiredPeerSequences = connectionIDState.retiredPeerSequences.filter {
                 $0 >= frame.retirePriorTo
             }
+            releasePathConnectionIDs(below: frame.retirePriorTo)
         }
         // §5.1.2: the ID in use is below Retire Prior To: move to the lowest valid one, retire the old. (Should
         // the peer have left us none yet, we keep sending with it until one arrives.)
@@ -194,7 +258,7 @@ extension QUICConnection {
             switchPeerConnectionID(to: next)
         }
         // §5.1.1: more active IDs than our active_connection_id_limit.
-        if UInt64(peerConnectionIDs.count + 1) > configuration.activeConnectionIDLimit {
+        if UInt64(peerConnectionIDs.count + 1 + pathPeerConnectionIDs.count) > configuration.activeConnectionIDLimit {
             throw QUICWireError(.connectionIDLimitError, frameType: type, "more than active_connection_id_limit IDs")
         }
         // §5.1.2: retirements not yet sent are bounded (at least twice the limit must be allowed).

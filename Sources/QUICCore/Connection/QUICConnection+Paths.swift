@@ -19,6 +19,13 @@ extension QUICConnection {
     /// Where the connection's packets go now.
     public var activePath: PathAddress { path.remote }
 
+    /// The paths besides the active one that the connection tracks (probed, answered, or a fallback).
+    public var otherPaths: [PathAddress] {
+        var paths = Array(candidatePaths.keys)
+        if let fallback = fallbackPath?.remote { paths.append(fallback) }
+        return paths
+    }
+
     /// Whether the peer proved it receives on `remote` (the active path or a probed one).
     public func isPathValidated(_ remote: PathAddress) -> Bool {
         if path.remote == remote { return path.isValidated }
@@ -40,7 +47,7 @@ extension QUICConnection {
         candidate.probedByApplication = true
         if let maxUDPPayload { candidate.maxUDPPayload = maxUDPPayload }
         startValidation(&candidate, now: now)
-        candidatePaths[remote] = candidate
+        insertCandidate(candidate)
     }
 
     /// Sets the largest UDP payload for a path (e.g. what a relay route can carry); `maxDatagramPayload`
@@ -66,10 +73,31 @@ extension QUICConnection {
         let previous = path
         path = target
         candidatePaths[previous.remote] = previous
-        // RFC 9000 §9.5: a fresh connection ID on the new path, so observers cannot link the two paths
-        // (when the peer gave us a spare one; otherwise the current one stays in use).
-        _ = usePeerConnectionIDForNewPath()
+        // RFC 9000 §9.5: the new path keeps the ID its probes used (or takes a spare one), so observers cannot
+        // link the two paths; the old path's ID is retired. Without a spare the current one stays in use.
+        if path.peerConnectionID != nil {
+            adoptPathPeerConnectionID()
+        } else {
+            _ = usePeerConnectionIDForNewPath()
+        }
         activePathChanged(now: now)
+    }
+
+    /// How many paths besides the active one a connection tracks: enough for NAT traversal's candidate pairs,
+    /// bounded so that a peer probing from many addresses cannot grow the connection's state.
+    static var maxCandidatePaths: Int { 16 }
+
+    /// Adds or replaces a candidate path; at the bound, the least useful one (not validated, not probed by the
+    /// application — else any unvalidated one) makes room, releasing its connection ID.
+    mutating func insertCandidate(_ candidate: PathState) {
+        if candidatePaths[candidate.remote] == nil, candidatePaths.count >= Self.maxCandidatePaths {
+            let evicted = candidatePaths.first { !$0.value.isValidated && !$0.value.probedByApplication }
+                ?? candidatePaths.first { !$0.value.isValidated } ?? candidatePaths.first
+            if let evicted, let removed = candidatePaths.removeValue(forKey: evicted.key) {
+                releasePeerConnectionID(of: removed)
+            }
+        }
+        candidatePaths[candidate.remote] = candidate
     }
 
     // MARK: - Validation
@@ -108,8 +136,8 @@ extension QUICConnection {
                 candidatePaths[remote]?.retransmitAt = nil
             }
             if let deadline = candidatePaths[remote]?.validationDeadline, deadline <= now {
-                // A candidate that failed validation is forgotten.
-                candidatePaths[remote] = nil
+                // A candidate that failed validation is forgotten, with the connection ID it used.
+                if let failed = candidatePaths.removeValue(forKey: remote) { releasePeerConnectionID(of: failed) }
                 emit(.pathFailed(remote))
             }
         }
@@ -137,7 +165,7 @@ extension QUICConnection {
         } else {
             var candidate = candidatePaths[remote] ?? newPath(remote)
             candidate.pendingResponses.append(data)
-            candidatePaths[remote] = candidate
+            insertCandidate(candidate)
         }
     }
 
@@ -179,22 +207,37 @@ extension QUICConnection {
         } else {
             var candidate = newPath(remote)
             candidate.bytesReceived = bytes
-            candidatePaths[remote] = candidate
+            insertCandidate(candidate)
         }
     }
 
-    /// An authenticated 1-RTT packet came from an address other than the active path's. At the server, a
-    /// non-probing packet with the highest packet number so far means the client moved — its migration or a
-    /// NAT rebinding (RFC 9000 §9.3): the server follows at once, validates the new path, and keeps the old
-    /// one as a fallback. Probing packets only get their answers (that is how NAT traversal probes arrive).
-    /// A client never follows the server (RFC 9000 §9: only clients migrate): if the server's address changes,
-    /// the client's path fails and the application falls back (DESIGN.md §6).
+    /// An authenticated 1-RTT packet came from an address other than the active path's. A non-probing packet
+    /// with the highest packet number so far means the peer moved — its migration or a NAT rebinding (RFC 9000
+    /// §9.3): we follow at once, validate the new path, and keep the old one as a fallback. Probing packets only
+    /// get their answers (that is how NAT traversal probes arrive).
+    ///
+    /// Both sides follow. RFC 9000 §9 lets only clients migrate on purpose, but a server behind a NAT (our
+    /// connectors, DESIGN.md §1) is rebound like any client; the client treats a new server address exactly as
+    /// the server treats a new client address — validated before it is trusted, with a fallback.
     mutating func onPacketFromOtherAddress(_ remote: PathAddress, nonProbing: Bool, isLargest: Bool, now: NIODeadline) {
         // RFC 9000 §9: no migration before the handshake is confirmed.
-        guard role == .server, nonProbing, isLargest, handshakeConfirmed, remote != path.remote else { return }
-        let target = candidatePaths.removeValue(forKey: remote) ?? newPath(remote)
+        guard nonProbing, isLargest, handshakeConfirmed, remote != path.remote else { return }
+        if role == .client {
+            // The client chooses its own paths: it follows the server only to an address it never used — a
+            // rebinding of the server's NAT — never back to a path it left (the server's packets still arrive
+            // there until it follows our migration) nor to a relayed route.
+            guard case .udp = remote, fallbackPath?.remote != remote else { return }
+            if let known = candidatePaths[remote], known.isValidated || known.probedByApplication || known.isValidating {
+                return
+            }
+        }
+        var target = candidatePaths.removeValue(forKey: remote) ?? newPath(remote)
+        if let fallback = fallbackPath, fallback.remote == remote { target = fallback }   // back where it was
         let previous = path
         path = target
+        // A path we already answered probes on has its own connection ID: keep using it there. Otherwise (a NAT
+        // rebinding) the current ID follows the peer, as RFC 9000 §9.5 allows for a change the peer did not make.
+        adoptPathPeerConnectionID()
         if fallbackPath?.remote == remote { fallbackPath = nil }
         if !path.isValidated {
             fallbackPath = previous.isValidated ? previous : fallbackPath
@@ -238,7 +281,10 @@ extension QUICConnection {
 
     private mutating func buildProbe(for target: inout PathState, now: NIODeadline) -> QUICTransmit? {
         let budget = target.probeBudget
-        let overhead = 1 + peerConnectionID.count + 4 + 16
+        let isActive = target.remote == path.remote
+        if !isActive { assignPeerConnectionID(to: &target) }
+        let destinationConnectionID = isActive ? peerConnectionID : (target.peerConnectionID?.id ?? peerConnectionID)
+        let overhead = 1 + destinationConnectionID.count + 4 + 16
         guard budget >= overhead + 9 + 4 else { return nil }   // blocked by the amplification limit
         var draft = PacketDraft(space: .applicationData)
         draft.isPathProbe = true
@@ -264,7 +310,8 @@ extension QUICConnection {
             draft.payload.append(contentsOf: repeatElement(0, count: padded - draft.payload.count))
         }
         draft.isAckEliciting = true
-        guard let transmit = serialize([draft], budget: budget, destination: target.remote, now: now) else { return nil }
+        guard let transmit = serialize([draft], budget: budget, destination: target.remote,
+                                       destinationConnectionID: destinationConnectionID, now: now) else { return nil }
         target.bytesSent += transmit.payload.count
         return transmit
     }

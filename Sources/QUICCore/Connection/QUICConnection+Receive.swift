@@ -69,7 +69,8 @@ extension QUICConnection {
         guard datagram.count >= 21, datagram[0] & 0x80 == 0 else { return false }
         let tail = Array(datagram.suffix(16))
         if peerStatelessResetToken?.bytes == tail { return true }
-        return peerConnectionIDs.values.contains { $0.token.bytes == tail }
+        if peerConnectionIDs.values.contains(where: { $0.token.bytes == tail }) { return true }
+        return pathPeerConnectionIDs.contains { $0.token.bytes == tail }
     }
 
     // MARK: - Packets

@@ -185,8 +185,10 @@ extension QUICConnection {
 
     // MARK: - Serializing and sealing
 
+    /// - Parameter destinationConnectionID: the ID of a path other than the active one (RFC 9000 §9.5);
+    ///   nil: the connection's current peer ID.
     mutating func serialize(_ drafts: [PacketDraft], budget: Int, destination: PathAddress,
-                            now: NIODeadline) -> QUICTransmit? {
+                            destinationConnectionID: ConnectionID? = nil, now: NIODeadline) -> QUICTransmit? {
         var drafts = drafts
         // RFC 9000 §14.1: pad datagrams with a client Initial, or a server's ack-eliciting Initial, to 1200.
         let needsPadding = drafts.contains { $0.space == .initial && (role == .client || $0.isAckEliciting) }
@@ -222,7 +224,7 @@ extension QUICConnection {
                     packetNumberLength: pnLength, payloadLength: drafts[index].payload.count + 16, into: &datagram)
             case .applicationData:
                 pnOffset = PacketHeaderBuilder.appendShortHeader(
-                    destination: peerConnectionID, keyPhase: keyPhases.phase, packetNumber: packetNumber,
+                    destination: destinationConnectionID ?? peerConnectionID, keyPhase: keyPhases.phase, packetNumber: packetNumber,
                     packetNumberLength: pnLength, into: &datagram)
             }
             datagram.append(contentsOf: drafts[index].payload)

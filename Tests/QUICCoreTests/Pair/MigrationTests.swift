@@ -105,6 +105,49 @@ struct MigrationTests {
         #expect(delivered >= 15)
     }
 
+    /// The server's NAT rebinds (the connector sits behind one, DESIGN.md §1): the client sees the server's
+    /// packets come from a new address, follows, validates it, and the transfer and datagrams go on.
+    @Test func serverNATRebindingIsFollowedByTheClient() throws {
+        var pair = try QUICPair(latency: .milliseconds(10), seed: 34)
+        #expect(try pair.establish())
+        let rebound = PathAddress.udp(try SocketAddress(ipAddress: "192.0.2.2", port: 62000))
+        let data = QUICPair.pattern(3 * 1024 * 1024, seed: 5)
+        let stream = try #require(pair.withClient { connection, _ in try? connection.openStream() } ?? nil)
+        var writer = StreamWriter(data: data, stream: stream, side: .client)
+        var received: [UInt8] = []
+        var finished = false
+        var didRebind = false
+        var datagramsAfterRebinding = 0
+        let done = pair.drive(until: { pair in
+            writer.pump(&pair)
+            if let result = pair.withServer({ connection, now in try? connection.read(from: stream, now: now) }) ?? nil {
+                received += result.bytes
+                finished = finished || result.fin
+            }
+            if !didRebind && received.count > 1_000_000 {
+                // The server's NAT picks a new public port; the old mapping is gone in both directions.
+                pair.serverRoutes[pair.clientAddress] = rebound
+                pair.clientRoutes[pair.serverAddress] = nil
+                pair.clientRoutes[rebound] = pair.clientAddress
+                didRebind = true
+            }
+            if didRebind, datagramsAfterRebinding < 20 {
+                if (pair.withServer { connection, _ in try? connection.sendDatagram([UInt8](repeating: 9, count: 100)) }) != nil {
+                    datagramsAfterRebinding += 1
+                }
+            }
+            return finished
+        }, maxTime: .seconds(300))
+        #expect(done)
+        let intact = received == data
+        #expect(intact)
+        #expect(pair.clientEvents.contains(.peerAddressChanged(rebound)))
+        #expect(pair.clientEvents.contains(.pathValidated(rebound)))
+        #expect(pair.clientConnection?.activePath == rebound)
+        let delivered = pair.clientEvents.filter { if case .datagram = $0 { return true } else { return false } }.count
+        #expect(delivered >= 15)
+    }
+
     @Test func blackHoledPathFailsAndTheConnectionStays() throws {
         var pair = try QUICPair(latency: .milliseconds(10), seed: 33)
         #expect(try pair.establish())
@@ -135,5 +178,87 @@ struct MigrationTests {
         #expect(pair.serverEvents.contains(.pathValidated(pair.clientAddress)))
         #expect(pair.serverConnection?.activePath == serverRelay)
         #expect(pair.clientConnection?.activePath == clientRelay)
+    }
+}
+
+@Suite("Connection IDs per path (RFC 9000 §9.5)")
+struct PathConnectionIDTests {
+    /// The IDs each side used towards one destination.
+    static func ids(_ pair: QUICPair, from side: QUICPair.Side, to destination: PathAddress) -> Set<[UInt8]> {
+        Set(pair.shortHeaderConnectionIDs.filter { $0.side == side && $0.destination == destination }.map(\.id))
+    }
+
+    /// The client probes the direct path with an ID it never used on the relayed path, keeps it when it
+    /// migrates there, and the server answers the probes with an ID of its own for that path: an observer of
+    /// both paths sees no ID in common, in either direction.
+    @Test func probesAndMigrationUseFreshIDsOnBothSides() throws {
+        var pair = try MigrationTests.relayedPair()
+        pair.recordsShortHeaderConnectionIDs = true
+        let direct = pair.serverAddress
+        _ = try pair.withClient { connection, now in try connection.probePath(direct, now: now) }
+        let validated = pair.drive(until: { $0.clientConnection?.isPathValidated(direct) == true }, maxTime: .seconds(2))
+        #expect(validated)
+        _ = try pair.withClient { connection, now in try connection.migrate(to: direct, now: now) }
+        var transfer = BidirectionalTransfer(bytes: 200_000)
+        let done = pair.drive(until: { pair in
+            transfer.pump(&pair)
+            return transfer.finished
+        }, maxTime: .seconds(30))
+        #expect(done)
+        #expect(transfer.intact)
+        #expect(pair.serverConnection?.activePath == pair.clientAddress)
+
+        let clientRelayIDs = Self.ids(pair, from: .client, to: clientRelay)
+        let clientDirectIDs = Self.ids(pair, from: .client, to: direct)
+        let serverRelayIDs = Self.ids(pair, from: .server, to: serverRelay)
+        let serverDirectIDs = Self.ids(pair, from: .server, to: pair.clientAddress)
+        #expect(!clientRelayIDs.isEmpty && !clientDirectIDs.isEmpty)
+        #expect(!serverRelayIDs.isEmpty && !serverDirectIDs.isEmpty)
+        #expect(clientRelayIDs.isDisjoint(with: clientDirectIDs))
+        #expect(serverRelayIDs.isDisjoint(with: serverDirectIDs))
+        // One ID per path and direction: the probe's ID is the one the migrated connection keeps.
+        #expect(clientDirectIDs.count == 1)
+        #expect(serverDirectIDs.count == 1)
+    }
+
+    /// Server-side probing (hole punching, DESIGN.md §6) also uses an ID of its own for the probed address.
+    @Test func serverProbesUseAnIDOfTheirOwn() throws {
+        var pair = try MigrationTests.relayedPair()
+        pair.recordsShortHeaderConnectionIDs = true
+        let clientAddress = pair.clientAddress
+        _ = try pair.withServer { connection, now in try connection.probePath(clientAddress, now: now) }
+        let validated = pair.drive(until: { $0.serverConnection?.isPathValidated($0.clientAddress) == true },
+                                   maxTime: .seconds(2))
+        #expect(validated)
+        // Traffic on the relayed path after the probe.
+        _ = pair.transferClientToServer(QUICPair.pattern(50_000))
+        let relayIDs = Self.ids(pair, from: .server, to: serverRelay)
+        let probeIDs = Self.ids(pair, from: .server, to: pair.clientAddress)
+        #expect(probeIDs.count == 1)
+        #expect(!relayIDs.isEmpty)
+        #expect(relayIDs.isDisjoint(with: probeIDs))
+        // The client answered on the direct path with a fresh ID too.
+        let clientProbeIDs = Self.ids(pair, from: .client, to: pair.serverAddress)
+        #expect(clientProbeIDs.count == 1)
+        #expect(clientProbeIDs.isDisjoint(with: Self.ids(pair, from: .client, to: clientRelay)))
+    }
+
+    /// A peer probing from many addresses cannot make the connection track them all: candidates are bounded
+    /// and the spare IDs they took are retired, so NEW_CONNECTION_ID keeps supplying fresh ones.
+    @Test func candidatePathsAreBounded() throws {
+        var pair = try MigrationTests.relayedPair()
+        for port in 0..<40 {
+            let address = PathAddress.udp(try SocketAddress(ipAddress: "198.51.100.9", port: 20000 + port))
+            pair.clientRoutes[address] = pair.clientAddress
+            _ = try pair.withClient { connection, now in try connection.probePath(address, now: now) }
+            pair.advance(to: pair.now + .milliseconds(5))
+        }
+        pair.advance(to: pair.now + .seconds(3))
+        let established = pair.bothEstablished
+        #expect(established)
+        #expect((pair.clientConnection?.otherPaths.count ?? 0) <= 16)
+        #expect((pair.serverConnection?.otherPaths.count ?? 0) <= 16)
+        let intact = pair.transferClientToServer(QUICPair.pattern(100_000)) == QUICPair.pattern(100_000)
+        #expect(intact)
     }
 }
