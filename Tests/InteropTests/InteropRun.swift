@@ -45,6 +45,8 @@ enum InteropRun {
         var keyUpdate = false
         /// aioquic only: move to a new connection ID after the handshake and again half-way (RFC 9000 §5.1.2).
         var changeConnectionID = false
+        /// aioquic only: move to a new source port once half of the echo is back (a NAT rebinding).
+        var rebind = false
     }
 
     /// The client's exit and report, with a transcript of both processes for failure messages.
@@ -142,6 +144,7 @@ enum InteropRun {
         if client.streamBytes > 0 { arguments += ["--stream-bytes", "\(client.streamBytes)"] }
         if client.keyUpdate { arguments.append("--key-update") }
         if client.changeConnectionID { arguments.append("--change-cid") }
+        if client.rebind { arguments.append("--rebind") }
         return arguments
     }
 

@@ -281,6 +281,41 @@ class CheckingClientProtocol(QuicConnectionProtocol):
             self.change_cid()
 
 
+class ReboundSocket(asyncio.DatagramProtocol):
+    """The client's new socket after a simulated NAT rebinding: what arrives goes to the same connection."""
+
+    def __init__(self, target: CheckingClientProtocol) -> None:
+        self.target = target
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        self.target.datagram_received(data, addr)
+
+
+async def rebind(protocol: CheckingClientProtocol, local: str, report: dict) -> None:
+    """A NAT rebinding as the server sees it (RFC 9000 §9.3): the connection's packets suddenly come from a
+    new source port and the old one is gone. aioquic itself is not told: its next packets simply leave from a
+    new socket, and the server must follow, validate the new path and keep the exchange going."""
+    loop = asyncio.get_running_loop()
+    old = protocol._transport
+    transport, _ = await loop.create_datagram_endpoint(lambda: ReboundSocket(protocol), local_addr=(local, 0))
+    protocol._transport = transport
+    old.close()
+    report["rebinds"] += 1
+    report["localPorts"].append(transport.get_extra_info("sockname")[1])
+    # A PING makes the server see the new address at once, whatever the exchange is doing.
+    protocol._quic.send_ping(0)
+    protocol.transmit()
+
+
+async def wait_until_halfway(protocol: CheckingClientProtocol, args: argparse.Namespace) -> None:
+    while protocol.close_error is None:
+        if args.stream_bytes > 0 and protocol.stream_echoed >= (args.stream_bytes + 1) // 2:
+            return
+        if args.stream_bytes == 0 and len(protocol.datagrams_echoed) >= (args.datagrams + 1) // 2:
+            return
+        await asyncio.sleep(0.002)
+
+
 def client_configuration(args: argparse.Namespace, host: str) -> QuicConfiguration:
     configuration = QuicConfiguration(
         is_client=True,
@@ -336,6 +371,7 @@ async def exchange(args: argparse.Namespace, report: dict) -> None:
         report["cipher"] = "TLS_" + tls.CipherSuite(connection.tls.key_schedule.cipher_suite).name
         report["group"] = protocol.group
         report["retried"] = connection._retry_count > 0  # RFC 9000 §17.2.5.2: at most one Retry is used
+        report["localPorts"].append(transport.get_extra_info("sockname")[1])
         # RFC 9001 §4.1.2: our Finished may still be rejected (e.g. a missing client certificate); an
         # acknowledged 1-RTT PING proves the server completed the handshake too.
         await protocol.ping()
@@ -362,6 +398,10 @@ async def exchange(args: argparse.Namespace, report: dict) -> None:
         report["datagramsSent"] = args.datagrams
         protocol.transmit()
 
+        if args.rebind:
+            # --rebind: the source port changes once half of the echo is back (and the old socket is closed).
+            await wait_until_halfway(protocol, args)
+            await rebind(protocol, local, report)
         if args.stream_bytes > 0:
             await protocol.stream_done.wait()
         if args.datagrams > 0:
@@ -386,6 +426,8 @@ def verdict(report: dict, args: argparse.Namespace) -> str | None:
     needed = args.datagrams if args.datagrams <= 100 else (args.datagrams * 95 + 99) // 100
     if report["datagramsEchoed"] < needed:
         return f"{report['datagramsEchoed']} of {args.datagrams} DATAGRAMs echoed (needed {needed})"
+    if args.rebind and report["rebinds"] != 1:
+        return "the rebinding did not happen"
     if args.change_cid and report["cidChanges"] != 2:
         return f"{report['cidChanges']} of 2 connection ID changes took effect (the server issued too few IDs?)"
     return None
@@ -395,7 +437,7 @@ async def run_client(args: argparse.Namespace) -> int:
     report = {
         "ok": False, "handshakeMs": None, "alpn": None, "cipher": None, "group": None,
         "datagramsSent": 0, "datagramsEchoed": 0, "streamBytesSent": 0, "streamBytesEchoed": 0, "keyUpdates": 0, "error": None,
-        "retried": False, "cidChanges": 0, "spareConnectionIDs": None,
+        "retried": False, "cidChanges": 0, "spareConnectionIDs": None, "rebinds": 0, "localPorts": [],
     }
     try:
         await asyncio.wait_for(exchange(args, report), args.timeout)
@@ -446,6 +488,8 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     client.add_argument("--stream-bytes", type=int, default=0)
     client.add_argument("--timeout", type=float, default=10.0)
     client.add_argument("--key-update", action="store_true", help="start a 1-RTT key update before the exchange")
+    client.add_argument("--rebind", action="store_true",
+                        help="change the source port (new socket, old one closed) once half of the echo is back")
     client.add_argument("--change-cid", action="store_true",
                         help="switch to a new connection ID after the handshake and again half-way (RFC 9000 §5.1.2)")
 
