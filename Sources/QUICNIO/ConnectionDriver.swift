@@ -38,6 +38,7 @@ final class ConnectionDriver {
     /// Set once by `QUICNIOConnection.init` (the driver exists before the object whose streams it feeds).
     var datagramsOut: AsyncStream<[UInt8]>.Continuation?
     var streamsOut: AsyncStream<QUICNIOStream>.Continuation?
+    var pathEventsOut: AsyncStream<QUICPathEvent>.Continuation?
 
     init(handle: ConnectionHandle, role: EndpointRole, handler: QUICChannelHandler, datagramSendQueueLimit: Int,
          logger: Logger) {
@@ -89,10 +90,21 @@ final class ConnectionDriver {
             logger.debug("QUIC 1-RTT keys updated", metadata: ["quic.keyUpdate.byPeer": "\(initiatedByPeer)"])
         case .closed(let reason):
             finish(reason)
-        case .pathValidated, .pathFailed, .peerAddressChanged, .activePathChanged:
-            // Path changes need no action from the shell: transmits carry their destination.
-            logger.debug("QUIC path event", metadata: ["quic.event": "\(event)"])
+        case .pathValidated(let remote):
+            report(.validated(remote))
+        case .pathFailed(let remote):
+            report(.failed(remote))
+        case .peerAddressChanged(let remote):
+            report(.peerAddressChanged(remote))
+        case .activePathChanged(let remote):
+            report(.activePathChanged(remote))
         }
+    }
+
+    /// Path changes need no action from the shell (transmits carry their destination); the application hears.
+    private func report(_ event: QUICPathEvent) {
+        logger.debug("QUIC path event", metadata: ["quic.path": "\(event)"])
+        pathEventsOut?.yield(event)
     }
 
     /// Takes every stream the peer opened and hands it to `incomingStreams`.
@@ -136,6 +148,7 @@ final class ConnectionDriver {
         for waiter in keyUpdates { waiter.resume(returning: false) }
         datagramsOut?.finish()
         streamsOut?.finish()
+        pathEventsOut?.finish()
         logger.debug("QUIC connection closed", metadata: ["quic.reason": "\(reason)"])
     }
 

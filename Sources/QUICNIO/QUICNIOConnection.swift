@@ -36,8 +36,11 @@ public final class QUICNIOConnection: Sendable, Hashable, CustomStringConvertibl
     public let datagrams: AsyncStream<[UInt8]>
     /// Streams the peer opened (RFC 9000 §2.1). Single consumer.
     public let incomingStreams: AsyncStream<QUICNIOStream>
+    /// What happens to the connection's paths (validation, failure, the peer's new address, the active path
+    /// changing): what NAT traversal and failover act on. Single consumer; the most recent 64 are kept.
+    public let pathEvents: AsyncStream<QUICPathEvent>
 
-    private let driver: NIOLoopBound<ConnectionDriver>
+    let driver: NIOLoopBound<ConnectionDriver>
 
     /// Called on the event loop when the handshake completed.
     init(driver: ConnectionDriver, connection: QUICConnection, eventLoop: any EventLoop, datagramBufferLimit: Int) {
@@ -51,10 +54,13 @@ public final class QUICNIOConnection: Sendable, Hashable, CustomStringConvertibl
         let (datagrams, datagramsOut) = AsyncStream.makeStream(of: [UInt8].self,
                                                                bufferingPolicy: .bufferingOldest(max(1, datagramBufferLimit)))
         let (streams, streamsOut) = AsyncStream.makeStream(of: QUICNIOStream.self)
+        let (paths, pathsOut) = AsyncStream.makeStream(of: QUICPathEvent.self, bufferingPolicy: .bufferingNewest(64))
         self.datagrams = datagrams
         incomingStreams = streams
+        pathEvents = paths
         driver.datagramsOut = datagramsOut
         driver.streamsOut = streamsOut
+        driver.pathEventsOut = pathsOut
         self.driver = NIOLoopBound(driver, eventLoop: eventLoop)
     }
 
