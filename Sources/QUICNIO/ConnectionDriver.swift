@@ -39,6 +39,9 @@ final class ConnectionDriver {
     var datagramsOut: AsyncStream<[UInt8]>.Continuation?
     var streamsOut: AsyncStream<QUICNIOStream>.Continuation?
     var pathEventsOut: AsyncStream<QUICPathEvent>.Continuation?
+    /// Set by an application that runs on the event loop: receives DATAGRAM payloads there, instead of
+    /// `datagramsOut` (no task hop per datagram; the relay's forwarding path).
+    var datagramHandler: (([UInt8]) -> Void)?
 
     init(handle: ConnectionHandle, role: EndpointRole, handler: QUICChannelHandler, datagramSendQueueLimit: Int,
          logger: Logger) {
@@ -78,7 +81,11 @@ final class ConnectionDriver {
         case .streamStopped(let id, let errorCode):
             if let stream = streams[id] { stream.onStopped(errorCode: errorCode) }
         case .datagram(let bytes):
-            if case .dropped = datagramsOut?.yield(bytes) { datagramsDroppedUnread += 1 }
+            if let datagramHandler {
+                datagramHandler(bytes)
+            } else if case .dropped = datagramsOut?.yield(bytes) {
+                datagramsDroppedUnread += 1
+            }
         case .maxDatagramPayloadChanged(let maximum):
             maxDatagramPayload = maximum
         case .keysUpdated(let initiatedByPeer):
@@ -149,6 +156,7 @@ final class ConnectionDriver {
         datagramsOut?.finish()
         streamsOut?.finish()
         pathEventsOut?.finish()
+        datagramHandler = nil
         logger.debug("QUIC connection closed", metadata: ["quic.reason": "\(reason)"])
     }
 

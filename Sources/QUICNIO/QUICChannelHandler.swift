@@ -64,12 +64,15 @@ final class QUICChannelHandler: ChannelInboundHandler {
     private var parkedDatagramSenders: Set<ConnectionHandle> = []
     private let incoming: AsyncStream<QUICNIOConnection>.Continuation
     private let relayed: RelayedTransmitHandlerBox
+    private let acceptOnLoop: (@Sendable (QUICNIOConnection) -> Void)?
     /// Close the socket once the endpoint has no connection left (endpoints `QUICClient` made for one connection).
     private var closesWhenIdle = false
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(endpoint: QUICEndpoint, eventLoop: any EventLoop, options: QUICNIOOptions, logger: Logger,
-         incoming: AsyncStream<QUICNIOConnection>.Continuation, relayed: RelayedTransmitHandlerBox) {
+         incoming: AsyncStream<QUICNIOConnection>.Continuation, relayed: RelayedTransmitHandlerBox,
+         acceptOnLoop: (@Sendable (QUICNIOConnection) -> Void)? = nil) {
+        self.acceptOnLoop = acceptOnLoop
         self.endpoint = endpoint
         self.eventLoop = eventLoop
         self.options = options
@@ -430,6 +433,8 @@ extension QUICChannelHandler {
         ])
         if let pending {
             pending.waiter.succeed(object)
+        } else if let acceptOnLoop {
+            acceptOnLoop(object)
         } else {
             incoming.yield(object)
         }

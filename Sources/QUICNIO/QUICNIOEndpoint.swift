@@ -43,11 +43,17 @@ public final class QUICNIOEndpoint: Sendable {
     ///
     /// The socket reads datagrams in batches (`recvmmsg`, `options.vectorReadMessageCount` at a time, each up
     /// to `options.maxDatagramSize` bytes) and writes each flush's datagrams with GSO where the kernel supports it.
+    ///
+    /// - Parameter acceptOnLoop: server: called on the event loop with each connection whose handshake
+    ///   completed, before any of its events is delivered — so an application that runs on the loop (the
+    ///   relay) can install `setDatagramHandlerOnLoop` without missing a datagram. Such connections are not
+    ///   yielded to `incomingConnections`.
     public static func bind(host: String = "127.0.0.1", port: Int = 0,
                             configuration: QUICEndpointConfiguration = QUICEndpointConfiguration(),
                             options: QUICNIOOptions = QUICNIOOptions(),
                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                            logger: Logger = Logger(label: "ztna.quic")) async throws -> QUICNIOEndpoint {
+                            logger: Logger = Logger(label: "ztna.quic"),
+                            acceptOnLoop: (@Sendable (QUICNIOConnection) -> Void)? = nil) async throws -> QUICNIOEndpoint {
         let (incoming, incomingOut) = AsyncStream.makeStream(of: QUICNIOConnection.self)
         let relayed = RelayedTransmitHandlerBox()
         let seed = Self.randomSeed()
@@ -67,7 +73,8 @@ public final class QUICNIOEndpoint: Sendable {
             channel.eventLoop.makeCompletedFuture {
                 let handler = QUICChannelHandler(
                     endpoint: QUICEndpoint(configuration: configuration, randomSeed: seed), eventLoop: channel.eventLoop,
-                    options: options, logger: logger, incoming: incomingOut, relayed: relayed)
+                    options: options, logger: logger, incoming: incomingOut, relayed: relayed,
+                    acceptOnLoop: acceptOnLoop)
                 try channel.pipeline.syncOperations.addHandler(handler)
             }
         }

@@ -135,3 +135,34 @@ struct QUICNIOPathTests {
         #expect(echoed == payload)
     }
 }
+
+@Suite("QUICNIOConnection on-loop DATAGRAM fast path")
+struct QUICNIOOnLoopDatagramTests {
+    /// A server that answers each DATAGRAM from inside the event loop (as the relay forwards): every
+    /// datagram comes back transformed, and the async `datagrams` stream of that connection stays unused.
+    @Test func handlerOnTheLoopAnswersEveryDatagram() async throws {
+        let setup = try TestSetup()
+        defer { setup.remove() }
+        // The handler is installed on the loop at acceptance: not even the first datagram can miss it.
+        let serverEndpoint = try await QUICNIOEndpoint.bind(
+            configuration: try setup.serverEndpointConfiguration(),
+            acceptOnLoop: { connection in
+                connection.setDatagramHandlerOnLoop { bytes in _ = connection.sendDatagramOnLoop(bytes.reversed()) }
+            })
+        let clientEndpoint = try await QUICNIOEndpoint.bind()
+        try await withTimeout {
+            let connection = try await clientEndpoint.connect(to: serverEndpoint.localAddress, serverName: "localhost",
+                                                              configuration: try setup.clientConfiguration())
+            var replies = connection.datagrams.makeAsyncIterator()
+            for index in 0..<50 {
+                let payload = testBytes(count: 200, seed: index)
+                try await connection.send(datagram: payload)
+                let reply = await replies.next()
+                #expect(reply == Array(payload.reversed()))
+            }
+            await connection.close()
+        }
+        await clientEndpoint.close()
+        await serverEndpoint.close()
+    }
+}
