@@ -1,5 +1,5 @@
 public import QUICCore
-import NIOCore
+public import NIOCore
 
 /// A change of one of a connection's paths (RFC 9000 §8.2, §9), as `QUICNIOConnection.pathEvents` delivers it.
 public enum QUICPathEvent: Sendable, Hashable, CustomStringConvertible {
@@ -46,6 +46,13 @@ extension QUICNIOConnection {
     public func isPathValidated(_ remote: PathAddress) async -> Bool {
         let driver = self.driver
         return await driver.eventLoop.runOnLoop { driver.value.withConnection { $0.isPathValidated(remote) } ?? false }
+    }
+
+    /// A path's round-trip time: the connection's estimate for the active path, the validation's measurement
+    /// for another; nil without a sample (NAT traversal compares candidate paths with it).
+    public func pathRTT(_ remote: PathAddress) async -> TimeAmount? {
+        let driver = self.driver
+        return await driver.eventLoop.runOnLoop { driver.value.withConnection { $0.pathRTT(remote) } ?? nil }
     }
 
     /// Starts validating `remote` with PATH_CHALLENGE frames from this endpoint's socket (or relay route);

@@ -275,8 +275,10 @@ struct LossRecovery: Sendable {
     }
 
     /// RFC 9000 §9.4: a new path starts with fresh congestion control and RTT state.
-    mutating func resetForNewPath() {
+    /// - Parameter rtt: the new path's own measurement, if its validation made one.
+    mutating func resetForNewPath(rtt measured: RTTEstimator? = nil) {
         rtt.reset()
+        if let measured, measured.hasSample { rtt = measured }
         congestion = algorithm.makeController(maxDatagramSize: maxDatagramSize)
         pacer = Pacer(maxDatagramSize: maxDatagramSize)
     }

@@ -14,7 +14,11 @@ struct PathState: Sendable {
 
     // MARK: Path validation (RFC 9000 §8.2)
     /// Data of the PATH_CHALLENGE frames sent and not yet answered; a response matching any validates.
-    var outstandingChallenges: [UInt64] = []
+    /// (The data of each, with when it was sent: the response gives the path's round-trip time.)
+    var outstandingChallenges: [UInt64: NIODeadline] = [:]
+    /// Round-trip time measured by PATH_CHALLENGE → PATH_RESPONSE while the path is not the active one (the
+    /// active path's estimate lives in loss recovery). Seeds the estimator when the connection moves here.
+    var rtt: RTTEstimator?
     /// A PATH_CHALLENGE must go out (first try or retransmission).
     var challengePending = false
     var challengesSent = 0

@@ -26,6 +26,13 @@ extension QUICConnection {
         return paths
     }
 
+    /// The round-trip time of a path: the connection's estimate for the active path, the validation's
+    /// measurement for another; nil without a sample.
+    public func pathRTT(_ remote: PathAddress) -> TimeAmount? {
+        if remote == path.remote { return recovery.rtt.hasSample ? recovery.rtt.smoothedRTT : nil }
+        return (candidatePaths[remote]?.rtt ?? (fallbackPath?.remote == remote ? fallbackPath?.rtt : nil))?.smoothedRTT
+    }
+
     /// Whether the peer proved it receives on `remote` (the active path or a probed one).
     public func isPathValidated(_ remote: PathAddress) -> Bool {
         if path.remote == remote { return path.isValidated }
@@ -70,7 +77,7 @@ extension QUICConnection {
         guard peerTransportParameters?.disableActiveMigration != true else { throw .migrationDisabledByPeer }
         guard let target = candidatePaths[remote], target.isValidated else { throw .pathNotValidated }
         candidatePaths[remote] = nil
-        let previous = path
+        let previous = activePathWithItsRTT
         path = target
         candidatePaths[previous.remote] = previous
         // RFC 9000 §9.5: the new path keeps the ID its probes used (or takes a spare one), so observers cannot
@@ -100,6 +107,14 @@ extension QUICConnection {
         candidatePaths[candidate.remote] = candidate
     }
 
+    /// The active path as it will be kept when the connection leaves it: with the connection's RTT estimate,
+    /// so that coming back starts from it.
+    private var activePathWithItsRTT: PathState {
+        var current = path
+        if recovery.rtt.hasSample { current.rtt = recovery.rtt }
+        return current
+    }
+
     // MARK: - Validation
 
     func newPath(_ remote: PathAddress) -> PathState {
@@ -112,7 +127,7 @@ extension QUICConnection {
         let policy = configuration.pathValidation
         target.challengePending = true
         target.challengesSent = 0
-        target.outstandingChallenges = []
+        target.outstandingChallenges = [:]
         target.retransmitAt = nil
         // The schedule (initial × (2^n − 1)), and never less than three PTOs (§8.2.4).
         let schedule = policy.initialRetransmit * Int64((1 << max(1, min(policy.maxTransmissions, 20))) - 1)
@@ -170,16 +185,23 @@ extension QUICConnection {
     }
 
     /// A PATH_RESPONSE validates the path its challenge was sent on, wherever it arrives (RFC 9000 §8.2.3).
-    mutating func onPathResponse(_ data: UInt64) {
-        if path.outstandingChallenges.contains(data) {
+    /// The time since the challenge left is a round-trip sample of that path (no ACK delay: a response is
+    /// sent at once, §8.2.2).
+    mutating func onPathResponse(_ data: UInt64, now: NIODeadline) {
+        if path.outstandingChallenges[data] != nil {
             markValidated(&path)
             fallbackPath = nil
             emit(.pathValidated(path.remote))
             reportMaxDatagramPayloadIfChanged()
             return
         }
-        for remote in candidatePaths.keys where candidatePaths[remote]?.outstandingChallenges.contains(data) ?? false {
-            markValidated(&candidatePaths[remote]!)
+        for remote in candidatePaths.keys {
+            guard var candidate = candidatePaths[remote], let sentAt = candidate.outstandingChallenges[data] else { continue }
+            var estimator = candidate.rtt ?? RTTEstimator(initialRTT: configuration.initialRTT)
+            estimator.update(latestRTT: now - sentAt, ackDelay: .zero, handshakeConfirmed: true)
+            candidate.rtt = estimator
+            markValidated(&candidate)
+            candidatePaths[remote] = candidate
             emit(.pathValidated(remote))
             return
         }
@@ -188,7 +210,7 @@ extension QUICConnection {
 
     private func markValidated(_ target: inout PathState) {
         target.isValidated = true
-        target.outstandingChallenges = []
+        target.outstandingChallenges = [:]
         target.challengePending = false
         target.retransmitAt = nil
         target.validationDeadline = nil
@@ -233,7 +255,7 @@ extension QUICConnection {
         }
         var target = candidatePaths.removeValue(forKey: remote) ?? newPath(remote)
         if let fallback = fallbackPath, fallback.remote == remote { target = fallback }   // back where it was
-        let previous = path
+        let previous = activePathWithItsRTT
         path = target
         // A path we already answered probes on has its own connection ID: keep using it there. Otherwise (a NAT
         // rebinding) the current ID follows the peer, as RFC 9000 §9.5 allows for a change the peer did not make.
@@ -249,9 +271,12 @@ extension QUICConnection {
         activePathChanged(now: now)
     }
 
-    /// RFC 9000 §9.4: a new path starts with fresh congestion control and RTT; the datagram size may change.
+    /// RFC 9000 §9.4: a new path starts with fresh congestion control and RTT — except that a round trip
+    /// measured on that very path by its validation is "knowledge that the round-trip time estimate is valid for
+    /// the new path" and seeds the estimator. The datagram size may change.
     private mutating func activePathChanged(now: NIODeadline) {
-        recovery.resetForNewPath()
+        recovery.resetForNewPath(rtt: path.rtt)
+        path.rtt = nil
         emit(.activePathChanged(path.remote))
         reportMaxDatagramPayloadIfChanged()
         updateLossTimer(now: now)
@@ -295,7 +320,7 @@ extension QUICConnection {
         if target.challengePending, draft.payload.count + 9 <= budget - overhead {
             let data = random.next()
             Frame.pathChallenge(data: data).encode(into: &draft.payload)
-            target.outstandingChallenges.append(data)
+            target.outstandingChallenges[data] = now
             target.challengePending = false
             target.challengesSent += 1
             let policy = configuration.pathValidation

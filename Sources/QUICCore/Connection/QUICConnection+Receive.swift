@@ -274,7 +274,7 @@ extension QUICConnection {
         case .pathChallenge(let data):
             onPathChallenge(data, from: remote)   // RFC 9000 §8.2.2: answered on the path it came from
         case .pathResponse(let data):
-            onPathResponse(data)                  // RFC 9000 §8.2.3
+            onPathResponse(data, now: now)        // RFC 9000 §8.2.3
         case .connectionClose(let close):
             let error = QUICCloseError(isApplicationError: close.isApplicationError, code: close.errorCode,
                                        frameType: close.isApplicationError ? nil : close.frameType,

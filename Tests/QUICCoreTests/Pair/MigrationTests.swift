@@ -262,3 +262,29 @@ struct PathConnectionIDTests {
         #expect(intact)
     }
 }
+
+@Suite("Round-trip time per path (RFC 9000 §8.2, §9.4)")
+struct PathRTTTests {
+    /// The probe measures the direct path's round trip; migrating there starts from that measurement instead
+    /// of the 333 ms initial RTT, and the relayed path keeps its own estimate for the way back.
+    @Test func validationMeasuresThePathAndSeedsTheEstimator() throws {
+        var pair = try QUICPair(latency: .milliseconds(15), seed: 41)
+        let clientRelay = PathAddress.relayed(RelayRoute(1))
+        let serverRelay = PathAddress.relayed(RelayRoute(2))
+        pair.clientRoutes[clientRelay] = serverRelay
+        pair.serverRoutes[serverRelay] = clientRelay
+        try pair.connect(via: clientRelay)
+        _ = pair.drive(until: { $0.bothEstablished && $0.clientConnection?.isHandshakeConfirmed == true },
+                       maxTime: .seconds(5))
+        let direct = pair.serverAddress
+        #expect(pair.clientConnection?.pathRTT(direct) == nil)
+        _ = try pair.withClient { connection, now in try connection.probePath(direct, now: now) }
+        _ = pair.drive(until: { $0.clientConnection?.isPathValidated(direct) == true }, maxTime: .seconds(2))
+        // 15 ms each way, answered at once.
+        #expect(pair.clientConnection?.pathRTT(direct) == .milliseconds(30))
+        let relayedRTT = try #require(pair.clientConnection?.pathRTT(clientRelay))
+        _ = try pair.withClient { connection, now in try connection.migrate(to: direct, now: now) }
+        #expect(pair.clientConnection?.pathRTT(direct) == .milliseconds(30))
+        #expect(pair.clientConnection?.pathRTT(clientRelay) == relayedRTT)
+    }
+}
