@@ -68,8 +68,16 @@ extension QUICEndpoint {
             originalDestination = validated
             retrySource = header.destinationConnectionID
             addressValidated = true
-        } else if configuration.retry == .always {
+        }
+        switch admission.decide(from: remote, hasValidToken: addressValidated, policy: configuration.retry,
+                                maxPerAddress: configuration.maxHandshakesPerAddress, now: now) {
+        case .accept:
+            break
+        case .retry:
             sendRetry(answering: header, to: remote, now: now)
+            return
+        case .drop:
+            statistics.drop(.handshakesPerAddress)
             return
         }
 
@@ -92,6 +100,8 @@ extension QUICEndpoint {
         routes[header.destinationConnectionID] = handle
         extraRoutes[handle, default: []].append(header.destinationConnectionID)
         statistics.connectionsAccepted += 1
+        admission.started(handle, from: remote, now: now)
+        statistics.handshakesInProgress = admission.handshakesInProgress
         events.append(.accepted(handle))
         connections[handle]!.handle(datagram: datagram, from: remote, now: now)
     }

@@ -35,6 +35,8 @@ public struct QUICEndpoint {
     let tokenSealer: TokenSealer
     let resetTokens: StatelessResetTokenGenerator
     var resetBudget = (second: Int64(-1), used: 0)
+    /// Handshake-flood defence: rate and per-address counts of handshakes in progress.
+    var admission = HandshakeAdmission()
     public internal(set) var statistics = QUICEndpointStatistics()
 
     /// - Parameter randomSeed: 32 bytes of entropy (from the OS in the shell; fixed bytes in tests).
@@ -200,6 +202,10 @@ public struct QUICEndpoint {
             if change.add { routes[change.id] = handle } else if routes[change.id] == handle { routes[change.id] = nil }
         }
         connection.routingChanges.removeAll()
+        if admission.isInProgress(handle), connection.isEstablished || connection.isClosed {
+            admission.finished(handle)
+            statistics.handshakesInProgress = admission.handshakesInProgress
+        }
         let token = connection.isClosed ? nil : connection.peerStatelessResetToken
         if resetTokenOfConnection[handle] != token {
             if let old = resetTokenOfConnection[handle], resetTokenOwners[old] == handle { resetTokenOwners[old] = nil }

@@ -9,8 +9,13 @@ public struct QUICEndpointConfiguration: Sendable {
     public enum RetryPolicy: Sendable, Hashable {
         case never
         case always
+        /// Retry once more than this many handshakes started in the current second (under load).
+        case auto(handshakesPerSecond: Int)
     }
     public var retry: RetryPolicy = .never
+    /// Unfinished handshakes one source IP may have before its new clients must answer a Retry (dropped when
+    /// the policy is `.never`); clients that bring a valid Retry token are always admitted.
+    public var maxHandshakesPerAddress: Int = 64
     /// 32-byte AEAD key for Retry tokens; several servers sharing it accept each other's tokens.
     /// nil: a random key per endpoint.
     public var retryTokenKey: [UInt8]?
@@ -31,7 +36,7 @@ public struct QUICEndpointConfiguration: Sendable {
 /// Why the endpoint dropped a datagram without handing it to a connection.
 public enum QUICEndpointDropReason: String, Sendable, CaseIterable {
     case unparseable, unknownConnection, tooSmallInitial, shortConnectionID, notAServer, invalidToken,
-         connectionLimit, unsupportedVersion, tlsSetupFailed
+         connectionLimit, unsupportedVersion, tlsSetupFailed, handshakesPerAddress
 }
 
 /// Endpoint-level counters (stateless work and drops).
@@ -43,6 +48,8 @@ public struct QUICEndpointStatistics: Sendable {
     public var retryTokensRejected = 0
     public var statelessResetsSent = 0
     public var connectionsAccepted = 0
+    /// Handshakes started and not yet finished.
+    public var handshakesInProgress = 0
     public init() {}
 
     mutating func drop(_ reason: QUICEndpointDropReason) { drops[reason, default: 0] += 1 }
