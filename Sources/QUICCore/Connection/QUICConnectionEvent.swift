@@ -50,6 +50,27 @@ public enum QUICCloseReason: Sendable, Hashable, CustomStringConvertible {
     /// The server answered with a Version Negotiation packet without a version we speak (RFC 9000 §6.2).
     case versionNegotiation([UInt32])
 
+    /// A short stable label for metrics: `timeout`, `idle_timeout`, `local`, `stateless_reset`,
+    /// `version_negotiation`, or `tls_alert_<n>` / `transport_<code>` / `application` for an error either side
+    /// sent (RFC 9001 §4.8: CRYPTO_ERROR 0x100 + alert).
+    public var label: String {
+        switch self {
+        case .local(let error) where !error.isApplicationError: return Self.label(error)
+        case .local: return "local"
+        case .peer(let error), .transportError(let error): return Self.label(error)
+        case .idleTimeout: return "idle_timeout"
+        case .handshakeTimeout: return "timeout"
+        case .statelessReset: return "stateless_reset"
+        case .versionNegotiation: return "version_negotiation"
+        }
+    }
+
+    private static func label(_ error: QUICCloseError) -> String {
+        if error.isApplicationError { return "application" }
+        if (0x100...0x1ff).contains(error.code) { return "tls_alert_\(error.code - 0x100)" }
+        return "transport_0x\(String(error.code, radix: 16))"
+    }
+
     public var description: String {
         switch self {
         case .local(let error): return "closed locally: \(error)"

@@ -202,7 +202,10 @@ public struct QUICEndpoint {
             if change.add { routes[change.id] = handle } else if routes[change.id] == handle { routes[change.id] = nil }
         }
         connection.routingChanges.removeAll()
-        if admission.isInProgress(handle), connection.isEstablished || connection.isClosed {
+        if admission.isInProgress(handle), connection.handshakeComplete || connection.isClosed {
+            if !connection.handshakeComplete {
+                statistics.handshakeFailures[connection.closeReason?.label ?? "unknown", default: 0] += 1
+            }
             admission.finished(handle)
             statistics.handshakesInProgress = admission.handshakesInProgress
         }

@@ -50,6 +50,9 @@ public struct QUICEndpointStatistics: Sendable {
     public var connectionsAccepted = 0
     /// Handshakes started and not yet finished.
     public var handshakesInProgress = 0
+    /// Accepted handshakes that never completed, by `QUICCloseReason.label` (e.g. `tls_alert_116`: the client
+    /// sent no certificate; `tls_alert_48`: unknown CA; `timeout`).
+    public var handshakeFailures: [String: Int] = [:]
     public init() {}
 
     mutating func drop(_ reason: QUICEndpointDropReason) { drops[reason, default: 0] += 1 }

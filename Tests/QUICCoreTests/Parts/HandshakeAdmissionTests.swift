@@ -1,5 +1,6 @@
 import NIOCore
 @testable import QUICCore
+import QUICTLS
 import Testing
 import ZTNASimulation
 
@@ -61,5 +62,26 @@ struct HandshakeAdmissionTests {
         let established = pair.bothEstablished
         #expect(!established)
         #expect((pair.server.statistics.drops[.handshakesPerAddress] ?? 0) >= 1)
+    }
+}
+
+@Suite("Handshake failures are counted by reason")
+struct HandshakeFailureCountTests {
+    /// A server that requires a client certificate refuses a client without one: counted as TLS alert 116
+    /// (certificate_required, RFC 8446 §6.2), and nothing is left in progress.
+    @Test func missingClientCertificateIsCountedAsItsAlert() throws {
+        var pair = try QUICPair(serverTLS: { $0.clientAuthentication = .required })
+        try pair.connect()
+        pair.advance(to: pair.now + .seconds(2))
+        #expect(pair.server.statistics.handshakeFailures["tls_alert_116"] == 1)
+        #expect(pair.server.statistics.handshakesInProgress == 0)
+    }
+
+    @Test func labelsAreStable() {
+        #expect(QUICCloseReason.handshakeTimeout.label == "timeout")
+        #expect(QUICCloseReason.peer(QUICCloseError(isApplicationError: false, code: 0x130, reason: "")).label == "tls_alert_48")
+        #expect(QUICCloseReason.transportError(QUICCloseError(isApplicationError: false, code: 0xa, reason: "")).label
+                == "transport_0xa")
+        #expect(QUICCloseReason.local(QUICCloseError(isApplicationError: true, code: 0, reason: "")).label == "local")
     }
 }
