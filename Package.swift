@@ -26,6 +26,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: - QUIC engine
@@ -82,11 +88,56 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - ZTNA protocol, identity, configuration, role cores (sans-IO)
+        .target(
+            name: "ZTNAProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ZTNAIdentity",
+            dependencies: ["ZTNAProtocol",
+                           .product(name: "X509", package: "swift-certificates"),
+                           .product(name: "SwiftASN1", package: "swift-asn1"),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "ZTNAConfig", dependencies: ["ZTNAProtocol"], swiftSettings: strictSettings),
+        .target(
+            name: "RelayCore",
+            dependencies: ["ZTNAProtocol", "ZTNAIdentity", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "IPPacket", swiftSettings: strictSettings),
+        .target(
+            name: "UserspaceTCP",
+            dependencies: ["IPPacket", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Role shells (NIO, sockets, TUN, admin HTTP); subdirectories per concern
+        .target(
+            name: "ZTNARuntime",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - The executable
         .executableTarget(
             name: "ztna",
             dependencies: [
-                "QUICCore", "QUICNIO", "QUICTLS", "QUICTestFixtures", "ZTNABench",
+                "QUICCore", "QUICNIO", "QUICTLS", "QUICTestFixtures", "ZTNABench", "ZTNARuntime", "ZTNAIdentity",
+                "ZTNAProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -117,6 +168,34 @@ let package = Package(
                            .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "ZTNARuntimeTests",
+            dependencies: ["ZTNARuntime", "UserspaceTCP", "IPPacket",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "ZTNAProtocolTests", dependencies: ["ZTNAProtocol", .product(name: "NIOCore", package: "swift-nio")],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "RelayCoreTests",
+                    dependencies: ["RelayCore", "ZTNAProtocol", "ZTNAIdentity", .product(name: "NIOCore", package: "swift-nio")],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "ZTNAIdentityTests",
+                    dependencies: ["ZTNAIdentity", "ZTNAProtocol",
+                                   .product(name: "X509", package: "swift-certificates"),
+                                   .product(name: "SwiftASN1", package: "swift-asn1"),
+                                   .product(name: "Crypto", package: "swift-crypto")],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "ZTNAConfigTests", dependencies: ["ZTNAConfig", "ZTNAProtocol"], swiftSettings: strictSettings),
+        .testTarget(name: "IPPacketTests", dependencies: ["IPPacket"], swiftSettings: strictSettings),
+        .testTarget(name: "UserspaceTCPTests",
+                    dependencies: ["UserspaceTCP", "IPPacket", .product(name: "NIOCore", package: "swift-nio")],
+                    swiftSettings: strictSettings),
         // aioquic ↔ ztna interop (DESIGN.md §11.5): drives the built `ztna` binary and scripts/interop/aioquic_peer.py.
         .testTarget(name: "InteropTests", dependencies: ["QUICTestFixtures"], swiftSettings: strictSettings),
     ]

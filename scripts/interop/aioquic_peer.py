@@ -4,7 +4,7 @@
     aioquic_peer.py server --port P --alpn A --cert F --key F [--ca F] [--require-client-cert] [--retry]
     aioquic_peer.py client HOST:PORT --alpn A [--ca F] [--server-name N] [--cert F --key F]
                     [--ciphers aes128|aes256|chacha20] [--datagrams N --size S] [--stream-bytes N] [--timeout S]
-                    [--key-update] [--change-cid]
+                    [--key-update] [--change-cid] [--rebind]
 
 The client honours the same contract as `ztna quic client`, so the tests use both interchangeably: it prints
 ONE line of JSON
