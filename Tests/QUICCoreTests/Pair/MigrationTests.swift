@@ -62,56 +62,28 @@ struct MigrationTests {
     }
 
     @Test func natRebindingMidTransferKeepsTheStreamAndDatagramsFlowing() throws {
-        var pair = try QUICPair(latency: .milliseconds(10), seed: 32)
-        #expect(try pair.establish())
         // A little loss keeps the congestion window (and so the number of simulation steps) realistic.
-        pair.toServer.lossRate = 0.01
-        pair.toClient.lossRate = 0.01
-        let rebound = PathAddress.udp(try SocketAddress(ipAddress: "192.0.2.1", port: 61000))
-        let data = QUICPair.pattern(10 * 1024 * 1024, seed: 4)
-        let stream = try #require(pair.withClient { connection, _ in try? connection.openStream() } ?? nil)
-        var writer = StreamWriter(data: data, stream: stream, side: .client)
-        var received: [UInt8] = []
-        var finished = false
-        var rebound_ = false
-        var datagramsAfterRebinding = 0
-        let done = pair.drive(until: { pair in
-            writer.pump(&pair)
-            if let result = pair.withServer({ connection, now in try? connection.read(from: stream, now: now) }) ?? nil {
-                received += result.bytes
-                finished = finished || result.fin
-            }
-            if !rebound_ && received.count > 2_000_000 {
-                // The client's NAT picks a new port: the old mapping is gone in both directions.
-                pair.clientRoutes[pair.serverAddress] = rebound
-                pair.serverRoutes[pair.clientAddress] = nil
-                pair.serverRoutes[rebound] = pair.serverAddress
-                rebound_ = true
-            }
-            if rebound_, datagramsAfterRebinding < 20 {
-                if (pair.withClient { connection, _ in try? connection.sendDatagram([UInt8](repeating: 7, count: 100)) }) != nil {
-                    datagramsAfterRebinding += 1
-                }
-            }
-            return finished
-        }, maxTime: .seconds(300))
-        #expect(done)
-        let intact = received == data
-        #expect(intact)
-        #expect(pair.serverEvents.contains(.peerAddressChanged(rebound)))
-        #expect(pair.serverEvents.contains(.pathValidated(rebound)))
-        #expect(pair.serverConnection?.activePath == rebound)
-        let delivered = pair.serverEvents.filter { if case .datagram = $0 { return true } else { return false } }.count
-        #expect(delivered >= 15)
+        try Self.rebindMidTransfer(of: .client, seed: 32, megabytes: 10, rebindAfter: 2_000_000, lossRate: 0.01,
+                                   rebound: .udp(try SocketAddress(ipAddress: "192.0.2.1", port: 61000)))
     }
 
     /// The server's NAT rebinds (the connector sits behind one, DESIGN.md §1): the client sees the server's
     /// packets come from a new address, follows, validates it, and the transfer and datagrams go on.
     @Test func serverNATRebindingIsFollowedByTheClient() throws {
-        var pair = try QUICPair(latency: .milliseconds(10), seed: 34)
+        try Self.rebindMidTransfer(of: .server, seed: 34, megabytes: 3, rebindAfter: 1_000_000, lossRate: 0,
+                                   rebound: .udp(try SocketAddress(ipAddress: "192.0.2.2", port: 62000)))
+    }
+
+    /// One side's NAT picks a new public port during a client → server upload (the old mapping gone in both
+    /// directions); that side then sends 20 DATAGRAMs. The other side must follow and validate the new address,
+    /// the stream must arrive byte-exact, and the datagrams must keep flowing.
+    static func rebindMidTransfer(of side: QUICPair.Side, seed: UInt64, megabytes: Int, rebindAfter: Int,
+                                  lossRate: Double, rebound: PathAddress) throws {
+        var pair = try QUICPair(latency: .milliseconds(10), seed: seed)
         #expect(try pair.establish())
-        let rebound = PathAddress.udp(try SocketAddress(ipAddress: "192.0.2.2", port: 62000))
-        let data = QUICPair.pattern(3 * 1024 * 1024, seed: 5)
+        pair.toServer.lossRate = lossRate
+        pair.toClient.lossRate = lossRate
+        let data = QUICPair.pattern(megabytes * 1024 * 1024, seed: 4)
         let stream = try #require(pair.withClient { connection, _ in try? connection.openStream() } ?? nil)
         var writer = StreamWriter(data: data, stream: stream, side: .client)
         var received: [UInt8] = []
@@ -124,27 +96,36 @@ struct MigrationTests {
                 received += result.bytes
                 finished = finished || result.fin
             }
-            if !didRebind && received.count > 1_000_000 {
-                // The server's NAT picks a new public port; the old mapping is gone in both directions.
-                pair.serverRoutes[pair.clientAddress] = rebound
-                pair.clientRoutes[pair.serverAddress] = nil
-                pair.clientRoutes[rebound] = pair.clientAddress
+            if !didRebind && received.count > rebindAfter {
+                if side == .client {
+                    pair.clientRoutes[pair.serverAddress] = rebound
+                    pair.serverRoutes[pair.clientAddress] = nil
+                    pair.serverRoutes[rebound] = pair.serverAddress
+                } else {
+                    pair.serverRoutes[pair.clientAddress] = rebound
+                    pair.clientRoutes[pair.serverAddress] = nil
+                    pair.clientRoutes[rebound] = pair.clientAddress
+                }
                 didRebind = true
             }
             if didRebind, datagramsAfterRebinding < 20 {
-                if (pair.withServer { connection, _ in try? connection.sendDatagram([UInt8](repeating: 9, count: 100)) }) != nil {
-                    datagramsAfterRebinding += 1
-                }
+                let datagram = [UInt8](repeating: 7, count: 100)
+                let sent = side == .client
+                    ? pair.withClient { connection, _ in try? connection.sendDatagram(datagram) }
+                    : pair.withServer { connection, _ in try? connection.sendDatagram(datagram) }
+                if sent != nil { datagramsAfterRebinding += 1 }
             }
             return finished
         }, maxTime: .seconds(300))
         #expect(done)
         let intact = received == data
         #expect(intact)
-        #expect(pair.clientEvents.contains(.peerAddressChanged(rebound)))
-        #expect(pair.clientEvents.contains(.pathValidated(rebound)))
-        #expect(pair.clientConnection?.activePath == rebound)
-        let delivered = pair.clientEvents.filter { if case .datagram = $0 { return true } else { return false } }.count
+        let follower = side == .client ? pair.serverEvents : pair.clientEvents
+        let followerPath = side == .client ? pair.serverConnection?.activePath : pair.clientConnection?.activePath
+        #expect(follower.contains(.peerAddressChanged(rebound)))
+        #expect(follower.contains(.pathValidated(rebound)))
+        #expect(followerPath == rebound)
+        let delivered = follower.filter { if case .datagram = $0 { return true } else { return false } }.count
         #expect(delivered >= 15)
     }
 
