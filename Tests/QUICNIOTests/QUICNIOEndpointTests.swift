@@ -11,6 +11,25 @@ final class RelayCounter: Sendable {
     func count(_ route: RelayRoute) -> Int { counts.withLock { $0[route] ?? 0 } }
 }
 
+/// Links two endpoints through an in-memory "relay": the client's transmits to its relayed path arrive at the
+/// server from the server's relayed path to the client, and back (DESIGN.md §1). Each side names the relayed
+/// path with its own route handle; `carried` counts what went through, per route.
+func linkThroughInMemoryRelay(client: QUICNIOEndpoint, server: QUICNIOEndpoint)
+    -> (toServer: RelayRoute, toClient: RelayRoute, carried: RelayCounter) {
+    let toServer = RelayRoute(7)
+    let toClient = RelayRoute(9)
+    let carried = RelayCounter()
+    client.relayedTransmitHandler = { route, bytes in
+        carried.record(route)
+        if route == toServer { server.receiveRelayed(bytes, route: toClient) }
+    }
+    server.relayedTransmitHandler = { route, bytes in
+        carried.record(route)
+        if route == toClient { client.receiveRelayed(bytes, route: toServer) }
+    }
+    return (toServer, toClient, carried)
+}
+
 @Suite("QUICNIOEndpoint")
 struct QUICNIOEndpointTests {
     /// Two endpoints whose only link is an in-memory "relay": the client's transmits to its relayed path are
@@ -20,18 +39,7 @@ struct QUICNIOEndpointTests {
         defer { setup.remove() }
         let serverEndpoint = try await QUICNIOEndpoint.bind(configuration: try setup.serverEndpointConfiguration())
         let clientEndpoint = try await QUICNIOEndpoint.bind()
-        // Each side names the relayed path to the other with its own route handle.
-        let toServer = RelayRoute(7)
-        let toClient = RelayRoute(9)
-        let carried = RelayCounter()
-        clientEndpoint.relayedTransmitHandler = { route, bytes in
-            carried.record(route)
-            if route == toServer { serverEndpoint.receiveRelayed(bytes, route: toClient) }
-        }
-        serverEndpoint.relayedTransmitHandler = { route, bytes in
-            carried.record(route)
-            if route == toClient { clientEndpoint.receiveRelayed(bytes, route: toServer) }
-        }
+        let (toServer, toClient, carried) = linkThroughInMemoryRelay(client: clientEndpoint, server: serverEndpoint)
         let echoing = Task {
             await withDiscardingTaskGroup { group in
                 for await connection in serverEndpoint.incomingConnections {

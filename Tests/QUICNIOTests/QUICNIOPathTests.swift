@@ -21,17 +21,7 @@ struct QUICNIOPathTests {
         defer { setup.remove() }
         let serverEndpoint = try await QUICNIOEndpoint.bind(configuration: try setup.serverEndpointConfiguration())
         let clientEndpoint = try await QUICNIOEndpoint.bind()
-        let toServer = RelayRoute(7)
-        let toClient = RelayRoute(9)
-        let carried = RelayCounter()
-        clientEndpoint.relayedTransmitHandler = { route, bytes in
-            carried.record(route)
-            if route == toServer { serverEndpoint.receiveRelayed(bytes, route: toClient) }
-        }
-        serverEndpoint.relayedTransmitHandler = { route, bytes in
-            carried.record(route)
-            if route == toClient { clientEndpoint.receiveRelayed(bytes, route: toServer) }
-        }
+        let (toServer, toClient, carried) = linkThroughInMemoryRelay(client: clientEndpoint, server: serverEndpoint)
         let serverEvents = PathEventLog()
         let echoing = Task {
             await withDiscardingTaskGroup { group in
