@@ -42,6 +42,10 @@ final class ConnectionDriver {
     /// Set by an application that runs on the event loop: receives DATAGRAM payloads there, instead of
     /// `datagramsOut` (no task hop per datagram; the relay's forwarding path).
     var datagramHandler: (([UInt8]) -> Void)?
+    /// Set by an on-loop application: receives path events there, instead of `pathEventsOut`.
+    var pathEventHandler: ((QUICPathEvent) -> Void)?
+    /// Set by an on-loop application: called once, on the loop, when the connection closes.
+    var closeHandler: ((QUICCloseReason) -> Void)?
 
     init(handle: ConnectionHandle, role: EndpointRole, handler: QUICChannelHandler, datagramSendQueueLimit: Int,
          logger: Logger) {
@@ -111,7 +115,11 @@ final class ConnectionDriver {
     /// Path changes need no action from the shell (transmits carry their destination); the application hears.
     private func report(_ event: QUICPathEvent) {
         logger.debug("QUIC path event", metadata: ["quic.path": "\(event)"])
-        pathEventsOut?.yield(event)
+        if let pathEventHandler {
+            pathEventHandler(event)
+        } else {
+            pathEventsOut?.yield(event)
+        }
     }
 
     /// Takes every stream the peer opened and hands it to `incomingStreams`.
@@ -157,6 +165,10 @@ final class ConnectionDriver {
         streamsOut?.finish()
         pathEventsOut?.finish()
         datagramHandler = nil
+        pathEventHandler = nil
+        let onClose = closeHandler
+        closeHandler = nil
+        onClose?(reason)
         logger.debug("QUIC connection closed", metadata: ["quic.reason": "\(reason)"])
     }
 
@@ -209,6 +221,15 @@ final class ConnectionDriver {
 
     var statistics: QUICConnectionStatistics {
         finalStatistics ?? handler.endpoint.connection(handle)?.statistics ?? QUICConnectionStatistics()
+    }
+
+    /// The handshake-complete connection's largest DATAGRAM payload right now (nil: the peer accepts none).
+    var currentMaxDatagramPayload: Int? {
+        handler.endpoint.connection(handle)?.maxDatagramPayload ?? maxDatagramPayload
+    }
+
+    var smoothedRTT: TimeAmount? {
+        handler.endpoint.connection(handle)?.smoothedRTT
     }
 
     var remoteAddress: PathAddress? {

@@ -1,5 +1,5 @@
 public import QUICCore
-import NIOCore
+public import NIOCore
 
 /// The fast path for applications that run on the endpoint's event loop.
 ///
@@ -26,4 +26,41 @@ extension QUICNIOConnection {
 
     /// The statistics, read on the event loop.
     public var statisticsOnLoop: QUICConnectionStatistics { driver.value.statistics }
+
+    /// Delivers path events to `handler`, on the event loop, instead of `pathEvents`; nil goes back to
+    /// `pathEvents`. The handler is dropped when the connection closes.
+    public func setPathEventHandlerOnLoop(_ handler: ((QUICPathEvent) -> Void)?) {
+        driver.value.pathEventHandler = handler
+    }
+
+    /// Calls `handler` once, on the event loop, when the connection closes — at once if it already has.
+    /// One handler per connection; a later call replaces an earlier one.
+    public func setCloseHandlerOnLoop(_ handler: @escaping (QUICCloseReason) -> Void) {
+        let driver = self.driver.value
+        if let reason = driver.closeReason {
+            handler(reason)
+        } else {
+            driver.closeHandler = handler
+        }
+    }
+
+    /// Starts closing with an application CONNECTION_CLOSE (RFC 9000 §10.2) without waiting; the close
+    /// handler and `closed` report the end.
+    public func closeOnLoop(errorCode: UInt64, reason: String) {
+        let driver = self.driver.value
+        guard driver.closeReason == nil else { return }
+        let known: Void? = driver.withConnection { $0.close(errorCode: errorCode, reason: reason, now: .now()) }
+        if known == nil {
+            driver.finish(.local(QUICCloseError(isApplicationError: true, code: errorCode, reason: reason)))
+        }
+    }
+
+    /// The largest DATAGRAM payload the peer accepts now (nil: it advertised no DATAGRAM support, RFC 9221 §3).
+    public var maxDatagramPayloadOnLoop: Int? { driver.value.currentMaxDatagramPayload }
+
+    /// The active path's remote address, read on the event loop (nil once the endpoint forgot the connection).
+    public var remoteAddressOnLoop: PathAddress? { driver.value.remoteAddress }
+
+    /// The smoothed RTT of the active path, read on the event loop.
+    public var smoothedRTTOnLoop: TimeAmount? { driver.value.smoothedRTT }
 }

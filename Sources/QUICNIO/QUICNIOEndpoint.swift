@@ -175,6 +175,13 @@ public final class QUICNIOEndpoint: Sendable {
         }
     }
 
+    /// Replaces the settings (TLS context included) of connections accepted from now on: a certificate, key or
+    /// CA reload without dropping established connections.
+    public func replaceServerConfiguration(_ server: QUICConfiguration) async {
+        let handler = self.handler
+        await eventLoop.runOnLoop { handler.value.endpoint.replaceServerConfiguration(server) }
+    }
+
     // MARK: - Closing
 
     /// Closes every connection with CONNECTION_CLOSE (application error 0), waits for their closing periods

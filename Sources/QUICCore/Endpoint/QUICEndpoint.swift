@@ -14,7 +14,7 @@ public import QUICWire
 /// `connect`, or a mutation through `withConnection`):
 /// `pollTransmit(now:)` until nil → `pollEvent()` until nil → `pollTimeout()` to re-arm the one timer.
 public struct QUICEndpoint {
-    public let configuration: QUICEndpointConfiguration
+    public private(set) var configuration: QUICEndpointConfiguration
     var random: QUICRandom
     var connections: [ConnectionHandle: QUICConnection] = [:]
     var routes: [ConnectionID: ConnectionHandle] = [:]
@@ -51,6 +51,12 @@ public struct QUICEndpoint {
         guard let sealer = try? TokenSealer(key: tokenKey) else { preconditionFailure("32-byte key rejected") }
         tokenSealer = sealer
         resetTokens = StatelessResetTokenGenerator(key: resetKey)
+    }
+
+    /// Replaces the settings (TLS context included) of connections accepted from now on — a certificate or CA
+    /// reload. Established connections keep the TLS session they negotiated.
+    public mutating func replaceServerConfiguration(_ server: QUICConfiguration) {
+        configuration.server = server
     }
 
     // MARK: - Client
