@@ -121,6 +121,7 @@ let package = Package(
         .target(
             name: "ZTNARuntime",
             dependencies: [
+                "QUICCore", "QUICNIO", "QUICTLS", "RelayCore", "ZTNAProtocol", "ZTNAIdentity", "ZTNAConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -128,6 +129,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -137,8 +139,9 @@ let package = Package(
             name: "ztna",
             dependencies: [
                 "QUICCore", "QUICNIO", "QUICTLS", "QUICTestFixtures", "ZTNABench", "ZTNARuntime", "ZTNAIdentity",
-                "ZTNAProtocol",
+                "ZTNAProtocol", "ZTNAConfig", "RelayCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -170,7 +173,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ZTNARuntimeTests",
-            dependencies: ["ZTNARuntime", "UserspaceTCP", "IPPacket",
+            dependencies: ["ZTNARuntime", "UserspaceTCP", "IPPacket", "QUICCore", "QUICNIO", "QUICTLS", "RelayCore",
+                           "ZTNAProtocol", "ZTNAIdentity", "ZTNAConfig",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Hummingbird", package: "hummingbird"),

@@ -18,8 +18,9 @@ public struct HostPort: Sendable, Hashable, Codable, CustomStringConvertible {
         self = value
     }
 
-    /// Parses `text`, or says what is wrong with it.
-    public static func parse(_ text: String) -> Result<HostPort, HostPortError> {
+    /// Parses `text`, or says what is wrong with it. `allowingPortZero`: for a listening address, where port 0
+    /// asks the kernel for a free port (tests, benchmarks).
+    public static func parse(_ text: String, allowingPortZero: Bool = false) -> Result<HostPort, HostPortError> {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -40,8 +41,8 @@ public struct HostPort: Sendable, Hashable, Codable, CustomStringConvertible {
                 return .failure(.init("\"\(host)\" is neither a host name nor an IP address"))
             }
         }
-        guard let port = Int(portText), (1...65_535).contains(port) else {
-            return .failure(.init("port \"\(portText)\" is not 1–65535"))
+        guard let port = Int(portText), ((allowingPortZero ? 0 : 1)...65_535).contains(port) else {
+            return .failure(.init("port \"\(portText)\" is not \(allowingPortZero ? 0 : 1)–65535"))
         }
         return .success(HostPort(host: String(host), port: UInt16(port)))
     }

@@ -119,10 +119,7 @@ public final class AdminServer: Service, Sendable {
 
     /// `127.0.0.1:9090` or `[::1]:9090`, as an operator would type it.
     static func display(_ address: SocketAddress) -> String {
-        let host = address.ipAddress ?? "?"
-        let port = address.port.map(String.init) ?? "?"
-        if case .v6 = address { return "[\(host)]:\(port)" }
-        return "\(host):\(port)"
+        address.hostPortText
     }
 
     // MARK: - Status encoding

@@ -1,0 +1,131 @@
+public import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+public import ZTNAConfig
+import ZTNARuntime
+
+/// `ztna relay`: the relay daemon (DESIGN.md §3, §5, §8).
+struct RelayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relay",
+        abstract: "Run a relay: authenticate agents and connectors (mTLS) and forward their tunnel packets.",
+        discussion: """
+            Configuration comes from --config, else /etc/ztna/relay.json, else ./relay.json, else flags only;
+            a flag overrides the file's key of the same name. Unknown keys, missing certificate files and
+            private keys readable by group or others stop the start with an error naming the file and key.
+
+            When ready it prints 'listening on HOST:PORT' (and 'admin on http://HOST:PORT/') on stdout.
+            SIGTERM/SIGINT: close every connection (CONNECTION_CLOSE) and exit within 3 s.
+            SIGHUP: reload certificate, key, CA bundle and revocation list; clients whose certificate is revoked
+            or no longer verifies are disconnected, the others stay connected.
+
+            Example (certificates from 'ztna certs'):
+              ztna relay --cert pki/relay.example.com.crt --key pki/relay.example.com.key --ca pki/ca.crt
+            """)
+
+    @Option(help: "Configuration file (JSON, DESIGN.md §5).")
+    var config: String?
+
+    @Option(help: "UDP address to listen on (overrides 'listen'; default 0.0.0.0:4433; port 0: any free port).")
+    var listen: String?
+
+    @Option(help: "PEM certificate chain of the relay (overrides 'identity.certificate').")
+    var cert: String?
+
+    @Option(help: "PEM private key, mode 0600 (overrides 'identity.privateKey').")
+    var key: String?
+
+    @Option(help: "PEM CA bundle that client certificates must chain to (overrides 'identity.trustRoots').")
+    var ca: String?
+
+    @Option(help: "Admin HTTP address for /metrics, /healthz, /readyz, /api/v1/status and / (overrides 'admin'; default 127.0.0.1:9090; 'off' disables).")
+    var admin: String?
+
+    @Option(help: "Stateless Retry: auto (under handshake load), always, never (overrides 'retry').")
+    var retry: RetryMode?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: $ZTNA_LOG_LEVEL, else info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let level = try ZTNALogging.level(flag: logLevel, environment: ProcessInfo.processInfo.environment)
+        ZTNALogging.bootstrap(level: level)
+        ZTNAMetrics.bootstrap()
+        let logger = Logger(label: "ztna.relay")
+        let (settings, adminAddress) = try resolveSettings()
+
+        let relay: RelayServer
+        do {
+            relay = try RelayServer(settings: settings, registry: ZTNAMetrics.process, logger: logger)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        var services: [any Service] = []
+        var adminServer: AdminServer?
+        if let adminAddress {
+            let server = try AdminServer(
+                configuration: AdminServerConfiguration(
+                    role: "relay", host: adminAddress.host, port: Int(adminAddress.port), allowNonLoopback: true),
+                registry: ZTNAMetrics.process, logger: logger,
+                readiness: { relay.readiness() }, status: { await relay.status() })
+            adminServer = server
+        }
+        let bound: SocketAddress
+        do {
+            bound = try await relay.start()
+        } catch {
+            throw ValidationError(error.message)
+        }
+        services.append(relay)
+        if let adminServer { services.append(adminServer) }
+        printLine("listening on \(bound.hostPortText)")
+        if let adminServer {
+            Task {
+                if let address = try? await adminServer.waitUntilListening() {
+                    printLine("admin on http://\(address.hostPortText)/")
+                }
+            }
+        }
+        try await DaemonRunner.run(services: services, logger: logger, reload: { try await relay.reload() })
+    }
+
+    /// The file (if any) merged with the flags.
+    private func resolveSettings() throws -> (RelaySettings, HostPort?) {
+        let path = ConfigLocator.find(role: .relay, explicit: config)
+        var file = RelayConfig()
+        if let path {
+            do {
+                file = try RelayConfig.load(path: path)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if let listen { file.listen = try Self.hostPort(listen, flag: "--listen", allowingPortZero: true) }
+        if let cert { file.identity.certificate = cert }
+        if let key { file.identity.privateKey = key }
+        if let ca { file.identity.trustRoots = ca }
+        if let retry { file.retry = retry }
+        var adminAddress: HostPort? = file.admin
+        if let admin {
+            adminAddress = admin == "off" ? nil : try Self.hostPort(admin, flag: "--admin", allowingPortZero: true)
+        }
+        do {
+            var settings = try RelaySettings(config: file, file: path ?? "flags")
+            settings.admin = adminAddress
+            return (settings, adminAddress)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    private static func hostPort(_ text: String, flag: String, allowingPortZero: Bool) throws -> HostPort {
+        switch HostPort.parse(text, allowingPortZero: allowingPortZero) {
+        case .success(let value): return value
+        case .failure(let error): throw ValidationError("\(flag) \(text): \(error.reason)")
+        }
+    }
+}
+
+extension RetryMode: ExpressibleByArgument {}
