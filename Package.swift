@@ -81,7 +81,9 @@ let package = Package(
         // Benchmarks behind `ztna bench` (DESIGN.md §12): figures with baselines measured in the same run.
         .target(
             name: "ZTNABench",
-            dependencies: ["QUICCore", "QUICNIO", "QUICTLS", "QUICTestFixtures",
+            dependencies: ["QUICCore", "QUICNIO", "QUICTLS", "QUICTestFixtures", "ZTNARuntime", "ZTNAProtocol",
+                           "ZTNAIdentity", "ZTNAConfig", "RelayCore",
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
