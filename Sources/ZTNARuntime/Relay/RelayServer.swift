@@ -215,10 +215,11 @@ public final class RelayServer: Service, Sendable {
         let (connections, verifying) = (try? await loop.submit {
             (forwarder.value.status, forwarder.value.metrics.verifying)
         }.get()) ?? ([], 0)
+        let handshakes = await state.withLock({ $0.endpoint })?.statistics.handshakesInProgress ?? 0
         return RelayStatusReport(
             listen: localAddress?.hostPortText ?? "\(settings.listen)", relayName: relayName,
             startedAt: startedAt, retry: settings.retry.rawValue, connections: connections,
-            services: RelayServiceReport.from(connections), verifying: verifying)
+            services: RelayServiceReport.from(connections), verifying: verifying, handshakesInProgress: handshakes)
     }
 
     private func publishMetrics() async {

@@ -22,9 +22,11 @@ public struct RelayStatusReport: Sendable, Encodable {
     public let services: [RelayServiceReport]
     /// Handshakes whose certificate is still being verified.
     public let verifying: Int
+    /// QUIC handshakes started and not finished (bounded per source address; Retry under load).
+    public let handshakesInProgress: Int
 
     enum CodingKeys: String, CodingKey {
-        case role, listen, relayName, startedAt, retry, connections, services, verifying
+        case role, listen, relayName, startedAt, retry, connections, services, verifying, handshakesInProgress
     }
 }
 
