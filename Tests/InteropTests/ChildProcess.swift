@@ -98,6 +98,16 @@ final class ChildProcess: Sendable {
         return await exit()
     }
 
+    /// Sends `signal` (SIGHUP for a reload) unless the process already ended.
+    func send(signal number: Int32) {
+        signal(number, markingTimeout: false)
+    }
+
+    /// What the process wrote to stderr so far.
+    var stderrSoFar: String {
+        state.withLock { String(decoding: $0.stderr, as: UTF8.self) }
+    }
+
     // MARK: - Private
 
     private enum Stream: Sendable { case stdout, stderr }

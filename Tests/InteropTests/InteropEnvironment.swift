@@ -19,6 +19,8 @@ struct InteropEnvironment: Sendable {
     let packageRoot: URL
     /// `scripts/interop/aioquic_peer.py`.
     let peerScript: URL
+    /// `scripts/interop/aioquic_relay_client.py`: aioquic as a relay client.
+    let relayClientScript: URL
     /// A python that can import aioquic (env ZTNA_PYTHON, else `<root>/.venv/bin/python`).
     let python: Tool
     /// The `ztna` binary with its `quic` commands (env ZTNA_BINARY, else `<root>/.build/debug/ztna`).
@@ -30,6 +32,8 @@ struct InteropEnvironment: Sendable {
 
     /// aioquic against itself needs only python.
     var canRunPeerTests: Bool { python.url != nil || isRequired }
+    /// Tests of the `ztna` daemons' command lines need only the binary.
+    var canRunZtnaTests: Bool { ztna.url != nil || isRequired }
     /// The cross-implementation matrix needs both.
     var canRunCrossTests: Bool { (python.url != nil && ztna.url != nil) || isRequired }
 
@@ -57,6 +61,7 @@ struct InteropEnvironment: Sendable {
         let environment = ProcessInfo.processInfo.environment
         packageRoot = Self.packageRoot(startingAt: URL(fileURLWithPath: #filePath))
         peerScript = packageRoot.appendingPathComponent("scripts/interop/aioquic_peer.py")
+        relayClientScript = packageRoot.appendingPathComponent("scripts/interop/aioquic_relay_client.py")
         isRequired = environment["ZTNA_REQUIRE_INTEROP"] == "1"
 
         let pythonPath = environment["ZTNA_PYTHON"] ?? packageRoot.appendingPathComponent(".venv/bin/python").path
