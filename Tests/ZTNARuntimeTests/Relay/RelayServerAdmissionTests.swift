@@ -135,6 +135,19 @@ struct RelayServerAdmissionTests {
         }
     }
 
+    @Test func shutdownClosesEveryClientWithCode0AndRefusesNewOnes() async throws {
+        try await RelayHarness.with { relay in
+            let agent = try await relay.registeredAgent("alice", service: "web")
+            let connector = try await relay.registeredConnector("conn-a", service: "web")
+            await relay.relay.shutdown()   // what SIGTERM does through the ServiceGroup
+            for client in [agent, connector] {
+                #expect(Self.applicationCode(await client.closed) == RelayCloseCode.shutdown.rawValue)
+                await client.close()
+            }
+            #expect(relay.relay.readiness() == .notReady(reason: "shutting down"))
+        }
+    }
+
     @Test func sharedRetryTokenKeyFileMustBeSecretAndWellFormed() async throws {
         let deployment = try ThrowawayDeployment.create()
         defer { deployment.remove() }
