@@ -36,3 +36,36 @@ public struct ForwardConfig: Sendable, Hashable, Codable {
         try container.encode(`protocol`, forKey: .protocol)
     }
 }
+
+extension ForwardConfig {
+    /// Parses the `--forward` flag (DESIGN.md §5): `[udp:|tcp:]LISTEN=SERVICE:PORT`, for example
+    /// `127.0.0.1:8080=web:80` or `udp:127.0.0.1:5353=dns:53`. LISTEN is `host:port` (`[v6]:port`; port 0: any
+    /// free port). Returns why the text is not a forward otherwise.
+    public static func parse(flag text: String) -> Result<ForwardConfig, HostPortError> {
+        var rest = Substring(text)
+        var transport = TransportProtocol.tcp
+        if rest.hasPrefix("udp:") {
+            transport = .udp
+            rest = rest.dropFirst(4)
+        } else if rest.hasPrefix("tcp:") {
+            rest = rest.dropFirst(4)
+        }
+        guard let equals = rest.lastIndex(of: "=") else {
+            return .failure(HostPortError("expected LISTEN=SERVICE:PORT, e.g. 127.0.0.1:8080=web:80"))
+        }
+        let listenText = String(rest[..<equals])
+        let target = rest[rest.index(after: equals)...]
+        let listen: HostPort
+        switch HostPort.parse(listenText, allowingPortZero: true) {
+        case .success(let value): listen = value
+        case .failure(let error): return .failure(HostPortError("listen address \(listenText): \(error.reason)"))
+        }
+        guard let colon = target.lastIndex(of: ":"), let service = ServiceID(String(target[..<colon])) else {
+            return .failure(HostPortError("\"\(target)\" is not SERVICE:PORT with a valid service id"))
+        }
+        guard let port = UInt16(target[target.index(after: colon)...]), port != 0 else {
+            return .failure(HostPortError("\"\(target[target.index(after: colon)...])\" is not a port 1–65535"))
+        }
+        return .success(ForwardConfig(listen: listen, service: service, port: port, protocol: transport))
+    }
+}

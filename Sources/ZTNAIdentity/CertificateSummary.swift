@@ -17,7 +17,7 @@ public struct CertificateSummary: Sendable, CustomStringConvertible {
         }
         let sans = peer.dnsNames.map { "DNS:\($0)" } + peer.ipAddresses.map { "IP:\($0)" }
         lines.append(("SANs", sans.isEmpty ? "none" : sans.joined(separator: ", ")))
-        lines.append(("grants", "connector: \(peer.grants.connector.summary); agent: \(peer.grants.agent.summary)"))
+        lines.append(("grants", "\(peer.grants)"))
         lines.append(("roles", peer.roles.isEmpty ? "none" : Role.allCases.filter(peer.roles.contains).map(\.rawValue).joined(separator: ", ")))
         lines.append(("key usage", "\(peer.purposes)"))
         lines.append(("not before", Self.format(peer.notBefore)))

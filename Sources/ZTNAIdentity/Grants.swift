@@ -39,7 +39,7 @@ public enum ServiceGrant: Sendable, Hashable {
 /// What a peer's certificate allows it to do (DESIGN.md §7): for each of `connector` and `agent`, the
 /// services it may serve or consume. Built from the certificate's `connector.<service>.ztna` /
 /// `agent.<service>.ztna` dNSName SANs; a certificate with no such SAN is granted nothing.
-public struct Grants: Sendable, Hashable {
+public struct Grants: Sendable, Hashable, CustomStringConvertible {
     public var connector: ServiceGrant
     public var agent: ServiceGrant
 
@@ -50,6 +50,9 @@ public struct Grants: Sendable, Hashable {
 
     /// Nothing granted.
     public static let none = Grants()
+
+    /// `connector: none; agent: echo, web`, as `ztna certs show` prints it.
+    public var description: String { "connector: \(connector.summary); agent: \(agent.summary)" }
 
     /// Whether the holder may act as `role` for `service`. Relays are never granted a service.
     public func may(_ role: Role, _ service: ServiceID) -> Bool {

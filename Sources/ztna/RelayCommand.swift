@@ -50,81 +50,35 @@ struct RelayCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
-        let level = try ZTNALogging.level(flag: logLevel, environment: ProcessInfo.processInfo.environment)
-        ZTNALogging.bootstrap(level: level)
-        ZTNAMetrics.bootstrap()
-        let logger = Logger(label: "ztna.relay")
-        let (settings, adminAddress) = try resolveSettings()
-
+        let logger = try DaemonSupport.bootstrap(logLevel: logLevel, label: "ztna.relay")
+        var (file, path) = try DaemonSupport.load(.relay, explicit: config, empty: RelayConfig(), RelayConfig.load)
+        if let listen { file.listen = try DaemonSupport.hostPort(listen, flag: "--listen", allowingPortZero: true) }
+        if let cert { file.identity.certificate = cert }
+        if let key { file.identity.privateKey = key }
+        if let ca { file.identity.trustRoots = ca }
+        if let retry { file.retry = retry }
         let relay: RelayServer
         do {
+            var settings = try RelaySettings(config: file, file: path)
+            settings.admin = try DaemonSupport.admin(admin, file: file.admin)
             relay = try RelayServer(settings: settings, registry: ZTNAMetrics.process, logger: logger)
-        } catch {
+        } catch let error as StartupError {
             throw ValidationError(error.message)
         }
-        var services: [any Service] = []
-        var adminServer: AdminServer?
-        if let adminAddress {
-            let server = try AdminServer(
-                configuration: AdminServerConfiguration(
-                    role: "relay", host: adminAddress.host, port: Int(adminAddress.port), allowNonLoopback: true),
-                registry: ZTNAMetrics.process, logger: logger,
-                readiness: { relay.readiness() }, status: { await relay.status() })
-            adminServer = server
-        }
+        let adminServer = try DaemonSupport.adminServer(
+            role: "relay", address: relay.settings.admin, logger: logger,
+            readiness: { relay.readiness() }, status: { await relay.status() })
         let bound: SocketAddress
         do {
             bound = try await relay.start()
         } catch {
             throw ValidationError(error.message)
         }
-        services.append(relay)
-        if let adminServer { services.append(adminServer) }
         printLine("listening on \(bound.hostPortText)")
-        if let adminServer {
-            Task {
-                if let address = try? await adminServer.waitUntilListening() {
-                    printLine("admin on http://\(address.hostPortText)/")
-                }
-            }
-        }
+        DaemonSupport.announce(adminServer)
+        var services: [any Service] = [relay]
+        if let adminServer { services.append(adminServer) }
         try await DaemonRunner.run(services: services, logger: logger, reload: { try await relay.reload() })
-    }
-
-    /// The file (if any) merged with the flags.
-    private func resolveSettings() throws -> (RelaySettings, HostPort?) {
-        let path = ConfigLocator.find(role: .relay, explicit: config)
-        var file = RelayConfig()
-        if let path {
-            do {
-                file = try RelayConfig.load(path: path)
-            } catch {
-                throw ValidationError(error.description)
-            }
-        }
-        if let listen { file.listen = try Self.hostPort(listen, flag: "--listen", allowingPortZero: true) }
-        if let cert { file.identity.certificate = cert }
-        if let key { file.identity.privateKey = key }
-        if let ca { file.identity.trustRoots = ca }
-        if let retry { file.retry = retry }
-        var adminAddress: HostPort? = file.admin
-        if let admin {
-            adminAddress = admin == "off" ? nil : try Self.hostPort(admin, flag: "--admin", allowingPortZero: true)
-        }
-        do {
-            var settings = try RelaySettings(config: file, file: path ?? "flags")
-            settings.admin = adminAddress
-            return (settings, adminAddress)
-        } catch {
-            throw ValidationError(error.message)
-        }
-    }
-
-    private static func hostPort(_ text: String, flag: String, allowingPortZero: Bool) throws -> HostPort {
-        switch HostPort.parse(text, allowingPortZero: allowingPortZero) {
-        case .success(let value): return value
-        case .failure(let error): throw ValidationError("\(flag) \(text): \(error.reason)")
-        }
     }
 }
 

@@ -1,5 +1,11 @@
 public import Logging
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -101,9 +107,8 @@ struct LogOutput: Sendable {
     static let standardError = LogOutput(now: LogOutput.wallClock, write: LogOutput.writeToStandardError)
 
     static func wallClock() -> WallTime {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return WallTime(seconds: Int64(spec.tv_sec), milliseconds: Int64(spec.tv_nsec) / 1_000_000)
+        let milliseconds = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        return WallTime(seconds: milliseconds / 1000, milliseconds: milliseconds % 1000)
     }
 
     /// One `write(2)` per line where possible: lines up to PIPE_BUF bytes are then never interleaved with

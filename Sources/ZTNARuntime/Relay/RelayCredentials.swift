@@ -13,7 +13,7 @@ struct RelayCredentials: Sendable {
     let identity: PeerIdentity
 
     /// Loads every file named in `settings`; the first problem found is thrown with the file's name.
-    static func load(_ settings: RelaySettings) throws(RelayStartupError) -> RelayCredentials {
+    static func load(_ settings: RelaySettings) throws(StartupError) -> RelayCredentials {
         do {
             try KeyFilePolicy.check(path: settings.privateKey)
             let identity = try PeerIdentity.load(path: settings.certificate)
@@ -30,16 +30,16 @@ struct RelayCredentials: Sendable {
             do {
                 tls = try TLSContext(configuration: configuration)
             } catch {
-                throw RelayStartupError(
+                throw StartupError(
                     "TLS setup from \(settings.certificate), \(settings.privateKey), \(settings.trustRoots): \(error)")
             }
             return RelayCredentials(tls: tls, trustRoots: trustRoots, revocations: revocations, identity: identity)
         } catch let error as IdentityError {
-            throw RelayStartupError(error.message)
-        } catch let error as RelayStartupError {
+            throw StartupError(error.message)
+        } catch let error as StartupError {
             throw error
         } catch {
-            throw RelayStartupError("\(error)")
+            throw StartupError("\(error)")
         }
     }
 }

@@ -46,7 +46,7 @@ public final class RelayServer: Service, Sendable {
     /// Loads the credentials, the revocation list and the Retry-token key; nothing is bound yet.
     public init(settings: RelaySettings, registry: MetricsRegistry, logger: Logger,
                 group: (any EventLoopGroup)? = nil,
-                randomSeed: UInt64 = UInt64.random(in: .min ... .max)) throws(RelayStartupError) {
+                randomSeed: UInt64 = UInt64.random(in: .min ... .max)) throws(StartupError) {
         let credentials = try RelayCredentials.load(settings)
         if let path = settings.retryTokenKey { _ = try RetryTokenKey.load(path: path) }
         let loop = (group ?? MultiThreadedEventLoopGroup.singleton).next()
@@ -69,7 +69,7 @@ public final class RelayServer: Service, Sendable {
 
     /// Binds the UDP socket and starts accepting; returns the bound address (its real port when 0 was asked).
     @discardableResult
-    public func start() async throws(RelayStartupError) -> SocketAddress {
+    public func start() async throws(StartupError) -> SocketAddress {
         let credentials = state.withLock { $0.credentials }
         var configuration = QUICEndpointConfiguration(server: serverConfiguration(credentials.tls))
         configuration.retry = switch settings.retry {
@@ -100,7 +100,7 @@ public final class RelayServer: Service, Sendable {
                     }
                 })
         } catch {
-            throw RelayStartupError("listen \(settings.listen): cannot bind the UDP socket: \(error)")
+            throw StartupError("listen \(settings.listen): cannot bind the UDP socket: \(error)")
         }
         state.withLock { $0.endpoint = endpoint }
         logger.notice("relay listening", metadata: [
@@ -114,6 +114,9 @@ public final class RelayServer: Service, Sendable {
     private func serverConfiguration(_ tls: TLSContext) -> QUICConfiguration {
         var quic = QUICConfiguration(tls: tls)
         quic.maxIdleTimeout = .seconds(30)
+        // DESIGN.md §4: relay connections use the full path MTU so a tunnel packet of ~1 400 bytes fits in one
+        // relay DATAGRAM (Ethernet: 1500 − 40 IPv6 − 8 UDP).
+        quic.maxUDPPayloadSize = 1452
         quic.initialMaxStreamsBidi = 0
         quic.initialMaxStreamsUni = 0
         quic.initialMaxData = 0
@@ -163,7 +166,7 @@ public final class RelayServer: Service, Sendable {
     /// On error nothing changes and the relay keeps running with the old files.
     /// - Returns: how many clients were disconnected.
     @discardableResult
-    public func reload() async throws(RelayStartupError) -> Int {
+    public func reload() async throws(StartupError) -> Int {
         let credentials = try RelayCredentials.load(settings)
         guard let endpoint = state.withLock({ state -> QUICNIOEndpoint? in
             state.credentials = credentials

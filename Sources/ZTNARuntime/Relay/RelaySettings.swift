@@ -45,12 +45,12 @@ public struct RelaySettings: Sendable {
     }
 
     /// Settings from a decoded `relay.json` (flags already applied to it); `file` names it in errors.
-    public init(config: RelayConfig, file: String) throws(RelayStartupError) {
+    public init(config: RelayConfig, file: String) throws(StartupError) {
         let identity = config.identity
         guard let certificate = identity.certificate, let privateKey = identity.privateKey,
               let trustRoots = identity.trustRoots else {
             let missing = identity.missingKeys.joined(separator: ", ")
-            throw RelayStartupError("\(file): missing \(missing) (set it in the file or with --cert/--key/--ca)")
+            throw StartupError("\(file): missing \(missing) (set it in the file or with --cert/--key/--ca)")
         }
         self.init(listen: config.listen, certificate: certificate, privateKey: privateKey, trustRoots: trustRoots,
                   admin: config.admin, retry: config.retry, retryTokenKey: config.retryTokenKey,

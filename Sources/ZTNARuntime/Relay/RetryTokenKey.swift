@@ -14,17 +14,17 @@ public enum RetryTokenKey {
     public static let length = 32
 
     /// The key in `path`.
-    public static func load(path: String) throws(RelayStartupError) -> [UInt8] {
+    public static func load(path: String) throws(StartupError) -> [UInt8] {
         do {
             try KeyFilePolicy.check(path: path)
         } catch {
-            throw RelayStartupError("retryTokenKey: \(error.message)")
+            throw StartupError("retryTokenKey: \(error.message)")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RelayStartupError("retryTokenKey \(path): cannot read the file")
+            throw StartupError("retryTokenKey \(path): cannot read the file")
         }
         if let key = parse(Array(data)) { return key }
-        throw RelayStartupError(
+        throw StartupError(
             "retryTokenKey \(path): expected \(length) raw bytes or \(2 * length) hex digits, found \(data.count) bytes")
     }
 

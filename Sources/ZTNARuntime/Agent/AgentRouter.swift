@@ -1,0 +1,52 @@
+import NIOCore
+import QUICCore
+import QUICNIO
+import ZTNAProtocol
+
+/// Where an agent's relayed tunnel packet goes: which relay link, which service.
+struct AgentRouteDestination: Hashable {
+    let link: Int
+    let service: ServiceID
+}
+
+/// The agent's event-loop glue between its relay links and its QUIC endpoint: `0x2F id payload` from the
+/// relay becomes a QUIC packet on the relayed path (link, service), and packets the endpoint sends on that
+/// path go out as `0x2F` on that link. Loop-confined.
+final class AgentRouter {
+    var links: [RelayLink] = []
+    private let routes = RelayRouteTable<AgentRouteDestination>()
+    private let endpoint: QUICNIOEndpoint
+    private(set) var unroutable: UInt64 = 0
+    /// The link in use (the agent uses one relay at a time, DESIGN.md §8).
+    var activeLink = 0
+
+    init(endpoint: QUICNIOEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    func route(for service: ServiceID, link: Int) -> RelayRoute {
+        routes.route(for: AgentRouteDestination(link: link, service: service))
+    }
+
+    func linkEvent(_ index: Int, _ event: RelayLinkEvent) {
+        if case .session(.serviceDatagram(let service, let payload)) = event {
+            endpoint.receiveRelayed(Array(payload), route: route(for: service, link: index))
+        }
+    }
+
+    func transmit(_ route: RelayRoute, _ bytes: [UInt8]) {
+        guard let destination = routes.destination(of: route), destination.link < links.count,
+              links[destination.link].sendServiceDatagramOnLoop(destination.service, payload: bytes[...])
+        else {
+            unroutable += 1
+            return
+        }
+    }
+
+    /// Whether the active link is registered and a connector serves `service`.
+    func isUsable(_ service: ServiceID) -> Bool {
+        guard activeLink < links.count else { return false }
+        let link = links[activeLink]
+        return link.isRegisteredOnLoop && link.isAvailableOnLoop(service) == true
+    }
+}

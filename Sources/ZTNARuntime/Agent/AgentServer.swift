@@ -1,0 +1,249 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+import QUICCore
+import QUICNIO
+import QUICTLS
+public import ServiceLifecycle
+import Synchronization
+import ZTNAConfig
+import ZTNAIdentity
+import ZTNAProtocol
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The agent daemon in port-forward mode (DESIGN.md §4, §5, §8): one UDP socket for its relay connection and
+/// its tunnels, one relay at a time (the first healthy one, failing over in order), one tunnel per service
+/// opened on demand over the relayed path and kept up, and local TCP/UDP listeners that carry each local
+/// connection or datagram flow through the tunnel.
+public final class AgentServer: Service, Sendable {
+    public let settings: AgentSettings
+    private let logger: Logger
+    private let loop: any EventLoop
+    private let group: any EventLoopGroup
+    private let trustRoots: TrustRoots
+    private let relayTLS: TLSContext
+    private let tunnelTLS: TLSContext
+    private let counters: [ServiceID: TunnelCounters]
+    private let state = Mutex(State())
+    private let startedAt = Date()
+
+    private struct State {
+        var endpoint: QUICNIOEndpoint?
+        var router: NIOLoopBoundBox<AgentRouter>?
+        var links: [RelayLink] = []
+        var tunnels: AgentTunnels?
+        var forwarders: [(ForwardConfig, PortForwarder, SocketAddress)] = []
+        var tasks: [Task<Void, Never>] = []
+        var stopping = false
+    }
+
+    public init(settings: AgentSettings, logger: Logger, group: (any EventLoopGroup)? = nil) throws(StartupError) {
+        let group = group ?? MultiThreadedEventLoopGroup.singleton
+        self.settings = settings
+        self.logger = logger
+        self.group = group
+        self.loop = group.next()
+        do {
+            try KeyFilePolicy.check(path: settings.privateKey)
+            _ = try PeerIdentity.load(path: settings.certificate)
+            trustRoots = try TrustRoots.load(path: settings.trustRoots)
+        } catch {
+            throw StartupError(error.message)
+        }
+        do {
+            relayTLS = try RelayLink.tlsContext(certificate: settings.certificate, privateKey: settings.privateKey,
+                                                trustRoots: settings.trustRoots)
+            var tunnel = TLSConfiguration(role: .client, alpn: [ZTNAALPN.tunnel])
+            tunnel.certificateChainFile = settings.certificate
+            tunnel.privateKeyFile = settings.privateKey
+            tunnel.trustRootsFile = settings.trustRoots
+            // The SNI names the service (`web.ztna`); the connector's certificate names the grant
+            // (`connector.web.ztna`), which `TunnelAuthorization` checks after the handshake.
+            tunnel.verifyHostname = false
+            tunnelTLS = try TLSContext(configuration: tunnel)
+        } catch {
+            throw StartupError("TLS setup from \(settings.certificate), \(settings.privateKey): \(error)")
+        }
+        var counters: [ServiceID: TunnelCounters] = [:]
+        for service in settings.services { counters[service.id] = TunnelCounters() }
+        self.counters = counters
+    }
+
+    private func tunnelConfiguration() -> QUICConfiguration {
+        var quic = QUICConfiguration(tls: tunnelTLS)
+        quic.maxIdleTimeout = .seconds(30)
+        quic.keepAliveInterval = .seconds(10)
+        quic.maxUDPPayloadSize = TunnelPacketSize.maxUDPPayload
+        quic.newPathMaxUDPPayloadSize = TunnelPacketSize.maxUDPPayload
+        quic.initialMaxStreamsBidi = 0
+        quic.initialMaxStreamsUni = 0
+        return quic
+    }
+
+    // MARK: - Starting
+
+    /// Binds the UDP socket and every forward's listener; returns the forwards' bound addresses in order.
+    @discardableResult
+    public func start() async throws(StartupError) -> [SocketAddress] {
+        let endpoint: QUICNIOEndpoint
+        do {
+            endpoint = try await QUICNIOEndpoint.bind(host: settings.bindHost, port: 0, group: loop, logger: logger)
+        } catch {
+            throw StartupError("cannot bind the agent's UDP socket: \(error)")
+        }
+        let router = NIOLoopBoundBox.makeBoxSendingValue(AgentRouter(endpoint: endpoint), eventLoop: loop)
+        endpoint.relayedTransmitHandler = { route, bytes in router.value.transmit(route, bytes) }
+        let serviceIDs = settings.services.map(\.id)
+        var links: [RelayLink] = []
+        for (index, relay) in settings.relays.enumerated() {
+            links.append(RelayLink(relay: relay, endpoint: endpoint, tls: relayTLS, role: .agent,
+                                   services: serviceIDs, logger: logger) { event in
+                router.value.linkEvent(index, event)
+            })
+        }
+        let configuredLinks = links
+        try? await loop.submit { router.value.links = configuredLinks }.get()
+        let tunnels = AgentTunnels(endpoint: endpoint, router: router, configuration: tunnelConfiguration(),
+                                   trustRoots: trustRoots, logger: logger)
+        var forwarders: [(ForwardConfig, PortForwarder, SocketAddress)] = []
+        for forward in settings.forwards {
+            guard let service = settings.services.first(where: { $0.id == forward.service }),
+                  let counters = counters[forward.service] else { continue }
+            let forwarder = PortForwarder(forward: forward, service: service, tunnelAddress: settings.tunnelAddress,
+                                          opener: tunnels, counters: counters, logger: logger, group: group)
+            do {
+                let address = try await forwarder.start()
+                await tunnels.addConsumer(for: forward.service) { packet in forwarder.deliver(ipPacket: packet) }
+                forwarders.append((forward, forwarder, address))
+                logger.notice("forwarding", metadata: [
+                    "listen": "\(forward.protocol):\(address.hostPortText)", "service": "\(forward.service)",
+                    "port": "\(forward.port)",
+                ])
+            } catch {
+                for (_, started, _) in forwarders { await started.close() }
+                await endpoint.close()
+                throw StartupError("forward \(forward.listen): cannot listen: \(error)")
+            }
+        }
+        let allLinks = links
+        let tasks = [
+            Task { await self.superviseRelays(allLinks, router: router, tunnels: tunnels) },
+            Task { await self.keepTunnelsUp(tunnels, router: router) },
+        ]
+        state.withLock { state in
+            state.endpoint = endpoint
+            state.router = router
+            state.links = links
+            state.tunnels = tunnels
+            state.forwarders = forwarders
+            state.tasks = tasks
+        }
+        return forwarders.map(\.2)
+    }
+
+    /// One relay at a time, in order: a relay that fails twice in a row without completing a handshake is
+    /// left for the next one (DESIGN.md §8); the tunnels follow to the new relay's path.
+    private func superviseRelays(_ links: [RelayLink], router: NIOLoopBoundBox<AgentRouter>, tunnels: AgentTunnels) async {
+        var index = 0
+        while !Task.isCancelled {
+            let active = index
+            try? await loop.submit { router.value.activeLink = active }.get()
+            let migration = Task { await self.migrateWhenRegistered(tunnels, to: active, router: router) }
+            await links[active].run(giveUpAfterFailures: links.count > 1 ? 2 : nil)
+            migration.cancel()
+            index = (index + 1) % links.count
+            if links.count > 1 { logger.warning("failing over to the next relay", metadata: ["relay": "\(links[index].relay)"]) }
+        }
+    }
+
+    private func migrateWhenRegistered(_ tunnels: AgentTunnels, to link: Int, router: NIOLoopBoundBox<AgentRouter>) async {
+        let links = state.withLock { $0.links }
+        while !Task.isCancelled {
+            if (try? await loop.submit { links[link].isRegisteredOnLoop }.get()) == true {
+                await tunnels.migrate(to: link)
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Opens each forwarded service's tunnel as soon as a connector serves it, and again after it is lost.
+    private func keepTunnelsUp(_ tunnels: AgentTunnels, router: NIOLoopBoundBox<AgentRouter>) async {
+        let services = Set(settings.forwards.map(\.service))
+        while !Task.isCancelled {
+            for service in services where !(await tunnels.isUp(service)) {
+                if (try? await loop.submit { router.value.isUsable(service) }.get()) == true {
+                    do {
+                        _ = try await tunnels.open(service)
+                    } catch {
+                        logger.warning("cannot open tunnel", metadata: ["service": "\(service)", "error": "\(error)"])
+                    }
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    // MARK: - Service
+
+    public func run() async throws {
+        if state.withLock({ $0.endpoint }) == nil { try await start() }
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    public func shutdown() async {
+        let taken: (QUICNIOEndpoint, [Task<Void, Never>], AgentTunnels?, [PortForwarder])? = state.withLock { state in
+            defer { state.stopping = true }
+            guard !state.stopping, let endpoint = state.endpoint else { return nil }
+            return (endpoint, state.tasks, state.tunnels, state.forwarders.map(\.1))
+        }
+        guard let (endpoint, tasks, tunnels, forwarders) = taken else { return }
+        logger.notice("agent shutting down")
+        for task in tasks { task.cancel() }
+        for forwarder in forwarders { await forwarder.close() }
+        await tunnels?.closeAll()
+        await endpoint.close()
+        for task in tasks { await task.value }
+        logger.notice("agent stopped")
+    }
+
+    // MARK: - Observation
+
+    /// The local addresses the forwards listen on, in the order of `settings.forwards`.
+    public var forwardAddresses: [SocketAddress] {
+        state.withLock { $0.forwarders.map(\.2) }
+    }
+
+    /// `/readyz`: registered with a relay and a tunnel up for every forwarded service (DESIGN.md §8).
+    public func readiness() async -> Readiness {
+        let (links, tunnels, stopping) = state.withLock { ($0.links, $0.tunnels, $0.stopping) }
+        if stopping { return .notReady(reason: "shutting down") }
+        guard let tunnels else { return .notReady(reason: "starting") }
+        var registered = false
+        for link in links where (try? await loop.submit { link.isRegisteredOnLoop }.get()) == true { registered = true }
+        guard registered else { return .notReady(reason: "not registered with a relay") }
+        for service in Set(settings.forwards.map(\.service)).sorted() where !(await tunnels.isUp(service)) {
+            return .notReady(reason: "tunnel for \(service) is not up")
+        }
+        return .ready
+    }
+
+    public func status() async -> AgentStatusReport {
+        let (links, tunnels, forwarders) = state.withLock { ($0.links, $0.tunnels, $0.forwarders) }
+        var linkStatus: [RelayLinkStatus] = []
+        for link in links { linkStatus.append(await link.status()) }
+        return AgentStatusReport(
+            startedAt: startedAt, relays: linkStatus, tunnels: await tunnels?.reports() ?? [],
+            forwards: forwarders.map { forward, _, address in
+                AgentForwardReport(listen: "\(forward.protocol):\(address.hostPortText)", service: "\(forward.service)",
+                                   port: Int(forward.port))
+            },
+            services: settings.services.map { AgentServiceReport(service: $0, counters: counters[$0.id]) })
+    }
+}

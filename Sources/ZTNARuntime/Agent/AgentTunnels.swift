@@ -1,0 +1,163 @@
+import Logging
+import NIOCore
+import QUICCore
+import QUICNIO
+import ZTNAIdentity
+import ZTNAProtocol
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The agent's tunnel connections (DESIGN.md §4): one QUIC connection per service, ALPN `ztna-tunnel-v1`,
+/// opened on demand over the active relay's relayed path, kept alive, re-opened after it is lost. Each
+/// connector certificate is checked here (`connector` grant for the service). Received DATAGRAMs (UDP/ICMP
+/// replies) are offered to the service's packet consumers.
+actor AgentTunnels: TunnelOpener {
+    private let endpoint: QUICNIOEndpoint
+    private let router: NIOLoopBoundBox<AgentRouter>
+    private let configuration: QUICConfiguration
+    private let trustRoots: TrustRoots
+    private let logger: Logger
+    private var live: [ServiceID: Tunnel] = [:]
+    private var opening: [ServiceID: Task<QUICNIOConnection, any Error>] = [:]
+    private var consumers: [ServiceID: [@Sendable ([UInt8]) -> Bool]] = [:]
+    private(set) var unclaimedDatagrams: UInt64 = 0
+
+    struct Tunnel {
+        let connection: QUICNIOConnection
+        let connector: String
+        let since: Date
+        var link: Int
+    }
+
+    /// How long `tunnel(for:)` waits for the relay registration and a connector before giving up.
+    static let openTimeout: Duration = .seconds(10)
+
+    init(endpoint: QUICNIOEndpoint, router: NIOLoopBoundBox<AgentRouter>, configuration: QUICConfiguration,
+         trustRoots: TrustRoots, logger: Logger) {
+        self.endpoint = endpoint
+        self.router = router
+        self.configuration = configuration
+        self.trustRoots = trustRoots
+        self.logger = logger
+    }
+
+    /// Adds a consumer of `service`'s received packets; it returns true for a packet it took.
+    func addConsumer(for service: ServiceID, _ consumer: @escaping @Sendable ([UInt8]) -> Bool) {
+        consumers[service, default: []].append(consumer)
+    }
+
+    // MARK: - TunnelOpener
+
+    nonisolated func tunnel(for service: ServiceID) async throws -> QUICNIOConnection {
+        try await open(service)
+    }
+
+    func open(_ service: ServiceID) async throws -> QUICNIOConnection {
+        if let tunnel = live[service] { return tunnel.connection }
+        if let pending = opening[service] { return try await pending.value }
+        let task = Task { try await self.connect(service) }
+        opening[service] = task
+        defer { opening[service] = nil }
+        return try await task.value
+    }
+
+    /// Whether a tunnel for `service` is up.
+    func isUp(_ service: ServiceID) -> Bool { live[service] != nil }
+
+    private func connect(_ service: ServiceID) async throws -> QUICNIOConnection {
+        let router = self.router
+        let loop = endpoint.eventLoop
+        let deadline = ContinuousClock.now + Self.openTimeout
+        while !((try? await loop.submit { router.value.isUsable(service) }.get()) ?? false) {
+            guard ContinuousClock.now < deadline else {
+                throw TunnelOpenError("no connector available for \(service) (not registered with a relay, or no connector serves it)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let (route, link) = try await loop.submit {
+            (router.value.route(for: service, link: router.value.activeLink), router.value.activeLink)
+        }.get()
+        let connection = try await endpoint.connect(to: .relayed(route), serverName: TunnelSNI.serverName(for: service),
+                                                    configuration: configuration)
+        let connector: PeerIdentity
+        switch await TunnelAuthorization.check(chain: connection.peerCertificateChain, trustRoots: trustRoots,
+                                               as: .connector, for: service) {
+        case .failure(let refusal):
+            await connection.close(errorCode: TunnelRefusal.closeCode, reason: String(refusal.reason.prefix(200)))
+            throw TunnelOpenError("connector refused: \(refusal.reason)")
+        case .success(let identity):
+            connector = identity
+        }
+        live[service] = Tunnel(connection: connection, connector: connector.name, since: Date(), link: link)
+        logger.info("tunnel up", metadata: ["service": "\(service)", "connector": "\(connector.name)"])
+        Task { await self.dispatch(service, connection) }
+        return connection
+    }
+
+    /// Hands received packets to the consumers until the connection closes, then forgets it.
+    private func dispatch(_ service: ServiceID, _ connection: QUICNIOConnection) async {
+        for await packet in connection.datagrams {
+            let takers = consumers[service] ?? []
+            if !takers.contains(where: { $0(packet) }) { unclaimedDatagrams += 1 }
+        }
+        let reason = await connection.closed
+        if live[service]?.connection === connection { live[service] = nil }
+        logger.info("tunnel down", metadata: ["service": "\(service)", "reason": "\(reason)"])
+    }
+
+    // MARK: - Relay failover
+
+    /// The agent moved to relay link `link`: each tunnel probes its path through that relay and migrates to
+    /// it once validated (a path change, not a new handshake — DESIGN.md §8). A tunnel that cannot migrate is
+    /// closed and opened again on demand.
+    func migrate(to link: Int) async {
+        let router = self.router
+        let loop = endpoint.eventLoop
+        for (service, tunnel) in live where tunnel.link != link {
+            guard let route = try? await loop.submit({ router.value.route(for: service, link: link) }).get() else { continue }
+            let path = PathAddress.relayed(route)
+            do {
+                try await tunnel.connection.probePath(path, maxUDPPayload: TunnelPacketSize.maxUDPPayload)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while !(await tunnel.connection.isPathValidated(path)) {
+                    guard ContinuousClock.now < deadline else { throw TunnelOpenError("path through relay \(link) not validated") }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await tunnel.connection.migrate(to: path)
+                live[service]?.link = link
+                logger.info("tunnel moved to another relay", metadata: ["service": "\(service)"])
+            } catch {
+                logger.warning("tunnel could not move; reopening", metadata: ["service": "\(service)", "error": "\(error)"])
+                await tunnel.connection.close(errorCode: 0, reason: "relay failover")
+            }
+        }
+    }
+
+    // MARK: - Status and shutdown
+
+    func reports() async -> [AgentTunnelReport] {
+        var reports: [AgentTunnelReport] = []
+        for (service, tunnel) in live.sorted(by: { $0.key < $1.key }) {
+            let statistics = await tunnel.connection.statistics
+            reports.append(AgentTunnelReport(
+                service: "\(service)", connector: tunnel.connector, since: tunnel.since, path: "relayed",
+                relay: tunnel.link, bytesSent: statistics.bytesSent, bytesReceived: statistics.bytesReceived))
+        }
+        return reports
+    }
+
+    func closeAll() async {
+        for tunnel in live.values { await tunnel.connection.close(errorCode: 0, reason: "agent shutting down") }
+        live.removeAll()
+    }
+}
+
+/// Why a tunnel could not be opened.
+struct TunnelOpenError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

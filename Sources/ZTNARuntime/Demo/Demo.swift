@@ -1,0 +1,180 @@
+public import Logging
+public import NIOCore
+import QUICNIO
+import ZTNAConfig
+public import ZTNAIdentity
+import ZTNAProtocol
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `ztna demo` (DESIGN.md §9): the whole system on loopback in one process — a throwaway CA, a relay, a
+/// connector in front of a web app and a UDP/TCP echo server, and an agent in port-forward mode — then real
+/// traffic through the tunnel, verified. Also the loopback end-to-end test (no root needed).
+public final class Demo: Sendable {
+    public let deployment: ThrowawayDeployment
+    public let relay: RelayServer
+    public let connector: ConnectorServer
+    public let agent: AgentServer
+    public let web: DemoHTTPBackend
+    public let echo: EchoBackend
+    /// The agent's local ends: web (TCP), echo (UDP), echo (TCP).
+    public let webForward: SocketAddress
+    public let udpForward: SocketAddress
+    public let tcpForward: SocketAddress
+    public let relayAddress: SocketAddress
+    public let registry: MetricsRegistry
+
+    /// Starts everything (admin servers are the caller's business: `adminAddresses` picks free ports).
+    public static func start(logger: Logger) async throws -> Demo {
+        let deployment = try ThrowawayDeployment.create()
+        var cleanup: [@Sendable () async -> Void] = [{ deployment.remove() }]
+        do {
+            let web = try await DemoHTTPBackend.start()
+            cleanup.append { await web.close() }
+            let echo = try await EchoBackend.start(host: "127.0.0.1", udpPort: 0, tcpPort: 0)
+            cleanup.append { await echo.close() }
+            let registry = MetricsRegistry()
+
+            var relaySettings = RelaySettings(
+                listen: HostPort(host: "127.0.0.1", port: 0), certificate: deployment.relayCertificate,
+                privateKey: deployment.relayPrivateKey, trustRoots: deployment.caCertificate, admin: nil)
+            relaySettings.socketBufferSize = 4 << 20
+            let relay = try RelayServer(settings: relaySettings, registry: registry, logger: logger)
+            let relayAddress = try await relay.start()
+            cleanup.append { await relay.shutdown() }
+            let relayHostPort = HostPort(host: "127.0.0.1", port: UInt16(relayAddress.port ?? 0))
+
+            let webID = try Self.service("web")
+            let echoID = try Self.service("echo")
+            let connectorIdentity = try deployment.issue(.connector, name: "demo-connector", services: .services([webID, echoID]))
+            let connector = try ConnectorServer(
+                settings: ConnectorSettings(
+                    relays: [relayHostPort], listen: HostPort(host: "127.0.0.1", port: 0),
+                    certificate: connectorIdentity.certificate, privateKey: connectorIdentity.privateKey,
+                    trustRoots: deployment.caCertificate, admin: nil,
+                    services: [
+                        ConnectorService(id: webID, ports: [ServicePort(port: 80, protocol: .tcp,
+                                                                        backend: try Self.hostPort(web.address))]),
+                        ConnectorService(id: echoID, ports: [
+                            ServicePort(port: 7, protocol: .udp, backend: try Self.hostPort(echo.udpAddress)),
+                            ServicePort(port: 7, protocol: .tcp, backend: try Self.hostPort(echo.tcpAddress)),
+                        ], icmp: true),
+                    ]),
+                registry: registry, logger: logger)
+            try await connector.start()
+            cleanup.append { await connector.shutdown() }
+
+            let agentIdentity = try deployment.issue(.agent, name: "demo-agent", services: .services([webID, echoID]))
+            let loopback = HostPort(host: "127.0.0.1", port: 0)
+            let forwards = [
+                ForwardConfig(listen: loopback, service: webID, port: 80, protocol: .tcp),
+                ForwardConfig(listen: loopback, service: echoID, port: 7, protocol: .udp),
+                ForwardConfig(listen: loopback, service: echoID, port: 7, protocol: .tcp),
+            ]
+            var agentSettings = AgentSettings(
+                relays: [relayHostPort], certificate: agentIdentity.certificate, privateKey: agentIdentity.privateKey,
+                trustRoots: deployment.caCertificate, admin: nil,
+                services: AgentService.completing([], forwards: forwards), forwards: forwards)
+            agentSettings.bindHost = "127.0.0.1"
+            let agent = try AgentServer(settings: agentSettings, logger: logger)
+            let bound = try await agent.start()
+            cleanup.append { await agent.shutdown() }
+            return Demo(deployment: deployment, relay: relay, connector: connector, agent: agent, web: web, echo: echo,
+                        webForward: bound[0], udpForward: bound[1], tcpForward: bound[2], relayAddress: relayAddress,
+                        registry: registry)
+        } catch {
+            for step in cleanup.reversed() { await step() }
+            throw error
+        }
+    }
+
+    private init(deployment: ThrowawayDeployment, relay: RelayServer, connector: ConnectorServer, agent: AgentServer,
+                 web: DemoHTTPBackend, echo: EchoBackend, webForward: SocketAddress, udpForward: SocketAddress,
+                 tcpForward: SocketAddress, relayAddress: SocketAddress, registry: MetricsRegistry) {
+        self.deployment = deployment
+        self.relay = relay
+        self.connector = connector
+        self.agent = agent
+        self.web = web
+        self.echo = echo
+        self.webForward = webForward
+        self.udpForward = udpForward
+        self.tcpForward = tcpForward
+        self.relayAddress = relayAddress
+        self.registry = registry
+    }
+
+    // MARK: - Traffic
+
+    /// Waits until the agent is ready (registered, tunnels up), then sends the demo's traffic and verifies it.
+    public func exercise(tcpBytes: Int = 1 << 20, udpEchoes: Int = 50) async throws -> DemoReport {
+        let readyStart = ContinuousClock.now
+        try await withTimeLimit(.seconds(20), "agent readiness (relay registration and tunnels)") {
+            while await self.agent.readiness() != .ready { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let readyAfter = ContinuousClock.now - readyStart
+
+        let webForward = self.webForward
+        let page = try await withTimeLimit(.seconds(10), "HTTP GET through the tunnel") {
+            try await LoopbackClients.tcpExchange(
+                webForward, send: Array("GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n".utf8))
+        }
+        let pageText = String(decoding: page, as: UTF8.self)
+        guard pageText.hasPrefix("HTTP/1.1 200"), pageText.contains("ztna demo web app") else {
+            throw DemoFailure("HTTP GET through the tunnel returned: \(pageText.prefix(200))")
+        }
+
+        let udpForward = self.udpForward
+        let payloads = (0..<udpEchoes).map { index in (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) } }
+        let roundTrips = try await withTimeLimit(.seconds(20), "UDP echo through the tunnel") {
+            try await LoopbackClients.udpEchoRoundTrips(udpForward, payloads: payloads)
+        }
+
+        let tcpForward = self.tcpForward
+        let data = (0..<tcpBytes).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+        let transferStart = ContinuousClock.now
+        let echoed = try await withTimeLimit(.seconds(60), "TCP echo through the tunnel") {
+            try await LoopbackClients.tcpExchange(tcpForward, send: data)
+        }
+        let transfer = ContinuousClock.now - transferStart
+        guard echoed == data else {
+            throw DemoFailure("TCP echo through the tunnel returned \(echoed.count) bytes, not the \(data.count) sent")
+        }
+        return DemoReport(readyAfter: readyAfter, httpStatus: String(pageText.prefix(while: { $0 != "\r" })),
+                          udpRoundTrips: roundTrips, tcpBytes: tcpBytes, tcpTransfer: transfer)
+    }
+
+    /// Stops everything, in reverse order, and deletes the throwaway PKI.
+    public func stop() async {
+        await agent.shutdown()
+        await connector.shutdown()
+        await relay.shutdown()
+        await echo.close()
+        await web.close()
+        deployment.remove()
+    }
+
+    // MARK: - Helpers
+
+    private static func service(_ text: String) throws -> ServiceID {
+        guard let id = ServiceID(text) else { throw DemoFailure("invalid service id \(text)") }
+        return id
+    }
+
+    private static func hostPort(_ address: SocketAddress?) throws -> HostPort {
+        guard let address, let host = address.ipAddress, let port = address.port, let value = UInt16(exactly: port) else {
+            throw DemoFailure("backend has no address")
+        }
+        return HostPort(host: host, port: value)
+    }
+}
+
+/// Why the demo failed.
+public struct DemoFailure: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import ZTNAConfig
+import ZTNARuntime
+
+/// `ztna agent`: the agent on the user's machine (DESIGN.md §4, §5, §8). Port-forward mode in this build.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run an agent: reach services through tunnels to their connectors (port-forward mode).",
+        discussion: """
+            Configuration comes from --config, else /etc/ztna/agent.json, else ./agent.json; a flag overrides
+            the file's key of the same name. Every --forward listens locally and carries each TCP connection
+            (or UDP flow, with the udp: prefix) through the service's tunnel:
+              ztna agent --relay relay.example.com:4433 --cert alice.crt --key alice.key --ca ca.crt \\
+                  --forward 127.0.0.1:8080=web:80 --forward udp:127.0.0.1:5353=dns:53
+            A service named by --forward needs no 'services' entry (its tunnel address is 10.100.0.x).
+            TUN mode (the 'tun' key) is not available in this build: use --no-tun.
+            When ready it prints one 'forwarding PROTO:HOST:PORT to SERVICE:PORT' line per forward.
+            """)
+
+    @Option(help: "Configuration file (JSON, DESIGN.md §5).")
+    var config: String?
+
+    @Option(name: .customLong("relay"), help: "Relay HOST:PORT (repeatable, in order of preference; overrides 'relays').")
+    var relays: [String] = []
+
+    @Option(help: "PEM certificate of this agent (overrides 'identity.certificate').")
+    var cert: String?
+
+    @Option(help: "PEM private key, mode 0600 (overrides 'identity.privateKey').")
+    var key: String?
+
+    @Option(help: "PEM CA bundle of the deployment (overrides 'identity.trustRoots').")
+    var ca: String?
+
+    @Option(help: "Admin HTTP address (overrides 'admin'; default 127.0.0.1:9092; 'off' disables).")
+    var admin: String?
+
+    @Option(name: .customLong("forward"),
+            help: "[udp:]LISTEN=SERVICE:PORT, e.g. 127.0.0.1:8080=web:80 (repeatable; adds to 'forwards').")
+    var forwards: [String] = []
+
+    @Flag(help: "Port-forward mode only: ignore the 'tun' key (no root needed).")
+    var noTun = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: $ZTNA_LOG_LEVEL, else info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let logger = try DaemonSupport.bootstrap(logLevel: logLevel, label: "ztna.agent")
+        var (file, path) = try DaemonSupport.load(.agent, explicit: config, empty: AgentConfig(), AgentConfig.load)
+        if !relays.isEmpty { file.relays = try relays.map { try DaemonSupport.hostPort($0, flag: "--relay") } }
+        if let cert { file.identity.certificate = cert }
+        if let key { file.identity.privateKey = key }
+        if let ca { file.identity.trustRoots = ca }
+        for text in forwards {
+            switch ForwardConfig.parse(flag: text) {
+            case .success(let forward): file.forwards.append(forward)
+            case .failure(let error): throw ValidationError("--forward \(text): \(error.reason)")
+            }
+        }
+        file.services = AgentService.completing(file.services, forwards: file.forwards)
+        let agent: AgentServer
+        do {
+            var settings = try AgentSettings(config: file, file: path, noTun: noTun)
+            settings.admin = try DaemonSupport.admin(admin, file: file.admin)
+            agent = try AgentServer(settings: settings, logger: logger)
+        } catch let error as StartupError {
+            throw ValidationError(error.message)
+        }
+        let adminServer = try DaemonSupport.adminServer(
+            role: "agent", address: agent.settings.admin, logger: logger,
+            readiness: { await agent.readiness() }, status: { await agent.status() })
+        let bound: [SocketAddress]
+        do {
+            bound = try await agent.start()
+        } catch {
+            throw ValidationError(error.message)
+        }
+        for (forward, address) in zip(agent.settings.forwards, bound) {
+            printLine("forwarding \(forward.protocol):\(address.hostPortText) to \(forward.service):\(forward.port)")
+        }
+        DaemonSupport.announce(adminServer)
+        var services: [any Service] = [agent]
+        if let adminServer { services.append(adminServer) }
+        try await DaemonRunner.run(services: services, logger: logger)
+    }
+}
