@@ -12,10 +12,12 @@ import ZTNAProtocol
 /// - Registration: REGISTER (`0x10`/`0x11`) is resent every `registerRetry` until REGISTER_ACK (`0x12`).
 /// - Connector: every PEER_DATAGRAM (`0x30 peer len id payload`) is sent back unchanged — the reply to an
 ///   agent has exactly the same layout, so the echo costs no parsing and no copy.
-/// - Agent, load: keeps `window` SERVICE_DATAGRAMs (`0x2F`) outstanding; each echo that comes back releases
-///   the next. A window that made no progress for a stall interval is presumed lost and refilled (datagrams
-///   are unreliable; the relay drops rather than queues).
-/// - Agent, ping: one datagram at a time, timing each round trip with the monotonic clock on the loop.
+/// - Agent, load: keeps `window` SERVICE_DATAGRAMs (`0x2F`) outstanding. Each carries a sequence number
+///   (8 bytes, big-endian, at the start of the payload); an echo of number `n` means every datagram up to `n`
+///   has either come back or been lost (one agent's datagrams take one path, in order), so losses do not shrink
+///   the window. If nothing comes back for a stall interval, everything outstanding is presumed lost.
+/// - Agent, ping: one datagram at a time, timing each round trip with the monotonic clock on the loop; the
+///   sequence number tells the awaited echo from a straggler of an earlier load.
 ///
 /// Loop-confined: created, used and released on `connection.eventLoop` (reached through `NIOLoopBound`).
 final class RelayBenchPeer {
@@ -42,16 +44,22 @@ final class RelayBenchPeer {
     // MARK: - Load generation
 
     private var payload: [UInt8] = []
-    private var window = 0
-    private var inFlight = 0
+    private var window: UInt64 = 0
+    /// The sequence number of the next datagram to send, and one past the highest echoed (or presumed lost).
+    private var nextSequence: UInt64 = 0
+    private var settledSequence: UInt64 = 0
+    /// Where the sequence number sits in a SERVICE_DATAGRAM: after `2F len id`.
+    private var sequenceOffset: Int { 2 + service.bytes.count }
     private var loading = false
-    private var stallTimer: RepeatedTask?
+    private var stallTimer: Scheduled<Void>?
+    private var stallInterval = TimeAmount.milliseconds(200)
     private var receivedAtLastCheck = 0
 
     // MARK: - Ping
 
     private var pingRemaining = 0
     private var pingStarted: UInt64 = 0
+    private var pingSequence: UInt64 = 0
     private var pingSamples: [Double] = []
     private var pingLost = 0
     private var pingDone: EventLoopPromise<PingResult>?
@@ -62,7 +70,7 @@ final class RelayBenchPeer {
         var samples: [Double]
         var lost: Int
     }
-    private static let pingTimeoutInterval = TimeAmount.seconds(1)
+    private var pingTimeoutInterval = TimeAmount.seconds(1)
 
     init(connection: QUICNIOConnection, role: RelaySession.Role, service: ServiceID) {
         self.connection = connection
@@ -70,9 +78,11 @@ final class RelayBenchPeer {
         self.service = service
     }
 
-    /// Installs the on-loop handler. Must run on the loop before anything is sent, so no answer is missed.
+    /// Installs the on-loop handlers. Must run on the loop before anything is sent, so no answer is missed.
+    /// However the connection ends (our close, the endpoint's, the relay's), the timers stop with it.
     func install() {
         connection.setDatagramHandlerOnLoop { [self] bytes in self.receive(bytes) }
+        connection.setCloseHandlerOnLoop { [self] _ in self.stop() }
     }
 
     // MARK: - Receiving
@@ -85,9 +95,9 @@ final class RelayBenchPeer {
         case RelayMessage.Kind.serviceDatagram.rawValue where role == .agent:
             dataReceived &+= 1
             if pingDone != nil {
-                pingArrived()
+                pingArrived(bytes)
             } else {
-                echoArrived()
+                echoArrived(bytes)
             }
         default:
             control(bytes)
@@ -138,17 +148,21 @@ final class RelayBenchPeer {
 
     // MARK: - Load (agent)
 
-    /// Starts keeping `window` datagrams of `payload` outstanding.
+    /// Starts keeping `window` datagrams like `payload` (a SERVICE_DATAGRAM whose payload has at least
+    /// `sequenceBytes` bytes, where the sequence number goes) outstanding.
     func startLoad(payload: [UInt8], window: Int, stallInterval: TimeAmount) {
         self.payload = payload
-        self.window = max(1, window)
-        inFlight = 0
-        loading = true
+        self.window = UInt64(max(1, window))
+        settledSequence = nextSequence
+        loading = payload.count >= sequenceOffset + Self.sequenceBytes
         receivedAtLastCheck = dataReceived
+        self.stallInterval = stallInterval
         fill()
-        stallTimer = connection.eventLoop.assumeIsolated().scheduleRepeatedTask(
-            initialDelay: stallInterval, delay: stallInterval
-        ) { _ in self.checkStall() }
+        scheduleStallCheck()
+    }
+
+    private func scheduleStallCheck() {
+        stallTimer = connection.eventLoop.assumeIsolated().scheduleTask(in: stallInterval) { self.checkStall() }
     }
 
     /// Stops releasing new datagrams; those in flight still arrive and are counted.
@@ -158,34 +172,66 @@ final class RelayBenchPeer {
         stallTimer = nil
     }
 
-    private func echoArrived() {
-        if inFlight > 0 { inFlight -= 1 }
+    private func echoArrived(_ bytes: [UInt8]) {
+        // Numbers we never sent (or already settled) change nothing.
+        if let sequence = sequence(in: bytes), sequence >= settledSequence, sequence < nextSequence {
+            settledSequence = sequence + 1
+        }
         if loading { fill() }
     }
 
     private func fill() {
-        while inFlight < window {
-            guard case .success = connection.sendDatagramOnLoop(payload) else { return }
-            inFlight += 1
+        while nextSequence - settledSequence < window {
+            guard case .success = connection.sendDatagramOnLoop(stamped(payload, nextSequence)) else { return }
+            nextSequence += 1
             dataSent &+= 1
         }
     }
 
-    /// No echo since the last check while datagrams are outstanding: they were dropped somewhere.
+    // MARK: - Sequence numbers
+
+    static let sequenceBytes = 8
+
+    /// The sequence number of a SERVICE_DATAGRAM of ours; nil when its payload is too short to carry one.
+    private func sequence(in bytes: [UInt8]) -> UInt64? {
+        let offset = sequenceOffset
+        guard bytes.count >= offset + Self.sequenceBytes else { return nil }
+        var sequence: UInt64 = 0
+        for index in offset..<(offset + Self.sequenceBytes) { sequence = sequence << 8 | UInt64(bytes[index]) }
+        return sequence
+    }
+
+    /// `template` with `sequence` written into its payload (unchanged when the payload is too short).
+    private func stamped(_ template: [UInt8], _ sequence: UInt64) -> [UInt8] {
+        let offset = sequenceOffset
+        guard template.count >= offset + Self.sequenceBytes else { return template }
+        var datagram = template
+        datagram.withUnsafeMutableBufferPointer { buffer in
+            for index in 0..<Self.sequenceBytes {
+                let shift = UInt64(8 * (Self.sequenceBytes - 1 - index))
+                buffer[offset + index] = UInt8(truncatingIfNeeded: sequence >> shift)
+            }
+        }
+        return datagram
+    }
+
+    /// No echo since the last check while datagrams are outstanding: all of them were dropped somewhere.
     private func checkStall() {
         guard loading else { return }
-        if dataReceived == receivedAtLastCheck, inFlight > 0 {
+        if dataReceived == receivedAtLastCheck, nextSequence > settledSequence {
             stallRefills += 1
-            inFlight = 0
+            settledSequence = nextSequence
             fill()
         }
         receivedAtLastCheck = dataReceived
+        scheduleStallCheck()
     }
 
     // MARK: - Ping (agent)
 
-    /// Sends `count` datagrams of `payload`, each after the previous one's echo.
-    func ping(count: Int, payload: [UInt8]) -> EventLoopFuture<PingResult> {
+    /// Sends `count` datagrams of `payload`, each after the previous one's echo; an echo that has not come
+    /// back after `timeout` is counted lost and the next ping goes out.
+    func ping(count: Int, payload: [UInt8], timeout: TimeAmount) -> EventLoopFuture<PingResult> {
         let promise = connection.eventLoop.makePromise(of: PingResult.self)
         guard count > 0, pingDone == nil else {
             promise.succeed(PingResult(samples: [], lost: 0))
@@ -196,6 +242,7 @@ final class RelayBenchPeer {
         pingSamples = []
         pingSamples.reserveCapacity(count)
         pingLost = 0
+        pingTimeoutInterval = timeout
         pingDone = promise
         sendPing()
         return promise.futureResult
@@ -209,16 +256,21 @@ final class RelayBenchPeer {
             return
         }
         pingRemaining -= 1
+        pingSequence = nextSequence
+        nextSequence += 1
+        let datagram = stamped(payload, pingSequence)
         pingStarted = NIODeadline.now().uptimeNanoseconds
-        if case .success = connection.sendDatagramOnLoop(payload) { dataSent &+= 1 }
-        pingTimeout = connection.eventLoop.assumeIsolated().scheduleTask(in: Self.pingTimeoutInterval) {
+        if case .success = connection.sendDatagramOnLoop(datagram) { dataSent &+= 1 }
+        pingTimeout = connection.eventLoop.assumeIsolated().scheduleTask(in: pingTimeoutInterval) {
             self.pingLost += 1
             self.sendPing()
         }
     }
 
-    private func pingArrived() {
+    private func pingArrived(_ bytes: [UInt8]) {
         let now = NIODeadline.now().uptimeNanoseconds
+        // A straggler (an earlier load's datagram, or a ping already given up) is not this ping's echo.
+        if let sequence = sequence(in: bytes), sequence != pingSequence { return }
         pingTimeout?.cancel()
         pingTimeout = nil
         pingSamples.append(Double(now &- pingStarted) / 1_000)

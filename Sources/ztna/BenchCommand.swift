@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure performance on this machine (loopback), with baselines measured in the same run.",
-        subcommands: [BenchQUICCommand.self])
+        subcommands: [BenchQUICCommand.self, BenchRelayCommand.self])
 }
 
 /// `ztna bench quic`: handshake time, DATAGRAM RTT and rate, stream throughput — vs plain UDP and aioquic.

@@ -92,7 +92,8 @@ extension QUICConnection {
         if spaces[space].received.hasNewPackets,
            let ack = spaces[space].received.makeAck(now: now, ackDelayExponent: configuration.ackDelayExponent) {
             let frame = Frame.ack(AckFrame(ranges: ack.ranges, ackDelay: ack.ackDelay))
-            if frame.wireLength <= room {
+            if frame.wireLength <= room, ackDue || !crowdsOutNextDatagram(ackLength: frame.wireLength, space: space,
+                                                                            room: room, mayElicit: mayElicit) {
                 frame.encode(into: &draft.payload)
                 draft.carriesAck = true
                 draft.largestAcknowledgedInAck = ack.ranges.first?.upperBound
@@ -110,6 +111,18 @@ extension QUICConnection {
         // An ACK alone goes out only when it is due; otherwise it rides on the next packet.
         guard draft.isAckEliciting || (draft.carriesAck && ackDue) else { return nil }
         return draft
+    }
+
+    /// Whether an ACK that is not due yet would leave too little room for the next queued DATAGRAM (which
+    /// fits an empty packet). Such an ACK waits for a later packet: otherwise the datagram could not go out
+    /// beside it, the ACK alone is not worth a packet yet, and the datagram — with everything queued behind
+    /// it — would wait until the ACK falls due (a peer that sends nothing new would stall us).
+    private func crowdsOutNextDatagram(ackLength: Int, space: PacketNumberSpace, room: Int, mayElicit: Bool) -> Bool {
+        guard mayElicit, space == .applicationData, handshakeComplete, let next = datagramSendQueue.first else {
+            return false
+        }
+        let length = Frame.datagram(data: next).wireLength
+        return length <= room && length + ackLength > room
     }
 
     private mutating func add(_ frame: Frame, _ info: RetransmittableFrame?, to draft: inout PacketDraft) {

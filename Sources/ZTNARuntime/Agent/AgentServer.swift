@@ -244,6 +244,6 @@ public final class AgentServer: Service, Sendable {
                 AgentForwardReport(listen: "\(forward.protocol):\(address.hostPortText)", service: "\(forward.service)",
                                    port: Int(forward.port))
             },
-            services: settings.services.map { AgentServiceReport(service: $0, counters: counters[$0.id]) })
+            services: settings.services.map { TunnelServiceReport(agent: $0, counters: counters[$0.id]) })
     }
 }

@@ -11,7 +11,7 @@ public struct AgentStatusReport: Sendable, Encodable {
     public let relays: [RelayLinkStatus]
     public let tunnels: [AgentTunnelReport]
     public let forwards: [AgentForwardReport]
-    public let services: [AgentServiceReport]
+    public let services: [TunnelServiceReport]
 }
 
 /// One tunnel connection.

@@ -226,7 +226,7 @@ public final class ConnectorServer: Service, Sendable {
             listen: localAddress?.hostPortText ?? "\(settings.listen)", startedAt: startedAt, relays: linkStatus,
             tunnels: tunnels.sorted { ($0.service, $0.agent) < ($1.service, $1.agent) },
             services: settings.services.map { service in
-                ConnectorServiceReport(service: service, counters: counters[service.id])
+                TunnelServiceReport(connector: service, counters: counters[service.id])
             },
             tunnelsRefused: refused)
     }

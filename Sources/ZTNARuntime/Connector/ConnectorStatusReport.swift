@@ -13,7 +13,7 @@ public struct ConnectorStatusReport: Sendable, Encodable {
     public let startedAt: Date
     public let relays: [RelayLinkStatus]
     public let tunnels: [ConnectorTunnelReport]
-    public let services: [ConnectorServiceReport]
+    public let services: [TunnelServiceReport]
     /// Tunnel connections closed because the agent's certificate did not grant the service (or named none).
     public let tunnelsRefused: Int
 }

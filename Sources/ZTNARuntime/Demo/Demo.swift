@@ -144,7 +144,7 @@ public final class Demo: Sendable {
         guard echoed == data else {
             throw DemoFailure("TCP echo through the tunnel returned \(echoed.count) bytes, not the \(data.count) sent")
         }
-        return DemoReport(readyAfter: readyAfter, httpStatus: String(pageText.prefix(while: { $0 != "\r" })),
+        return DemoReport(readyAfter: readyAfter, httpStatus: pageText.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? "",
                           udpRoundTrips: roundTrips, tcpBytes: tcpBytes, tcpTransfer: transfer)
     }
 

@@ -83,7 +83,11 @@ public final class RelayLink: Sendable {
                 }
                 connectedFor = ContinuousClock.now - established
                 try? await loop.submit { box.value.detach(reason) }.get()
-                logger.warning("relay connection lost", metadata: ["reason": "\(reason)"])
+                if Task.isCancelled {
+                    logger.info("relay connection closed", metadata: ["reason": "\(reason)"])
+                } else {
+                    logger.warning("relay connection lost", metadata: ["reason": "\(reason)"])
+                }
             } catch {
                 let box = self.box
                 let message = "\(error)"

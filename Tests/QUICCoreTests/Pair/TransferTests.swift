@@ -28,6 +28,25 @@ struct TransferTests {
         #expect((pair.clientConnection?.statistics.packetsLost ?? 0) > 0)
     }
 
+    /// A maximum-size DATAGRAM queued while an ACK is pending but not yet due goes out at once, in a packet of
+    /// its own: the ACK waits for a later packet instead of holding the datagram back until it falls due
+    /// (which stalled relay connections whose peer had nothing else to send).
+    @Test func maximumSizeDatagramIsNotHeldBackByAPendingAck() throws {
+        var pair = try QUICPair(latency: .milliseconds(5), seed: 7)
+        #expect(try pair.establish())
+        pair.advance(to: pair.now + .milliseconds(100))   // every handshake ACK exchanged
+        let maximum = try #require(pair.clientConnection?.maxDatagramPayload)
+        pair.withServer { connection, _ in try? connection.sendDatagram([1, 2, 3]) }
+        pair.advance(to: pair.now + .milliseconds(6))     // the client holds an ACK for it, due after max_ack_delay
+        let payload = QUICPair.pattern(maximum, seed: 9)
+        pair.withClient { connection, _ in try? connection.sendDatagram(payload) }
+        pair.advance(to: pair.now + .milliseconds(6))     // one one-way trip: sent at once, not 25 ms later
+        let received = pair.serverEvents.contains { event in
+            if case .datagram(let bytes) = event { return bytes == payload } else { return false }
+        }
+        #expect(received)
+    }
+
     @Test func datagramsAreDeliveredAndCountedUnderLoss() throws {
         var pair = try QUICPair(latency: .milliseconds(5), seed: 3)
         #expect(try pair.establish())

@@ -118,7 +118,7 @@ struct RelayServerAdmissionTests {
         }) { relay in
             let alice = try await relay.registeredAgent("alice", service: "web")
             try "not-a-serial\n".write(toFile: revokedPath, atomically: true, encoding: .utf8)
-            await #expect(throws: RelayStartupError.self) { try await relay.relay.reload() }
+            await #expect(throws: StartupError.self) { try await relay.relay.reload() }
             #expect(await relay.relay.status().connections.map(\.name) == ["alice"])
             await alice.close()
         }
@@ -154,12 +154,12 @@ struct RelayServerAdmissionTests {
         let path = deployment.directory + "/retry.key"
         FileManager.default.createFile(atPath: path, contents: Data(repeating: 7, count: 32),
                                        attributes: [.posixPermissions: 0o644])
-        #expect(throws: RelayStartupError.self) { try RetryTokenKey.load(path: path) }
+        #expect(throws: StartupError.self) { try RetryTokenKey.load(path: path) }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         #expect(try RetryTokenKey.load(path: path) == [UInt8](repeating: 7, count: 32))
         try Data(String(repeating: "ab", count: 32).utf8 + [0x0A]).write(to: URL(fileURLWithPath: path))
         #expect(try RetryTokenKey.load(path: path) == [UInt8](repeating: 0xAB, count: 32))
         try Data("short".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(throws: RelayStartupError.self) { try RetryTokenKey.load(path: path) }
+        #expect(throws: StartupError.self) { try RetryTokenKey.load(path: path) }
     }
 }
