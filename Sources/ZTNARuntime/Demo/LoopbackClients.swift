@@ -1,5 +1,6 @@
 public import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Plain clients of local sockets, for the demo and the end-to-end tests: what a user's program does with a
 /// port-forward.
@@ -44,9 +45,10 @@ public enum LoopbackClients {
         }
     }
 
-    /// Sends each payload as one UDP datagram to `address` and waits for its echo; returns the round-trip
-    /// times in seconds (throws `LoopbackClientError.noReply` when a reply differs). Waits as long as it takes:
-    /// callers bound it with `withTimeLimit`.
+    /// Sends each payload as one UDP datagram to `address` and waits for its echo; a datagram lost on the way
+    /// (UDP is unreliable, and a tunnel whose path is changing may lose a few) is sent again after 500 ms, up to
+    /// 5 times. Returns the round-trip times in seconds of the attempts that were answered; throws
+    /// `LoopbackClientError.noReply` when a payload got no correct echo at all.
     public static func udpEchoRoundTrips(_ address: SocketAddress, payloads: [[UInt8]]) async throws -> [Double] {
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: address.protocol == .inet6 ? "::1" : "127.0.0.1", port: 0) { channel in
@@ -56,17 +58,84 @@ public enum LoopbackClients {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            var iterator = inbound.makeAsyncIterator()
-            var times: [Double] = []
-            for payload in payloads {
-                let start = ContinuousClock.now
-                try await outbound.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: payload)))
-                let reply = try await iterator.next().map { Array($0.data.readableBytesView) }
-                guard reply == payload else { throw LoopbackClientError.noReply }
-                let elapsed = ContinuousClock.now - start
-                times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            let mailbox = ReplyMailbox()
+            return try await withThrowingTaskGroup(of: [Double]?.self) { group in
+                group.addTask {
+                    for try await envelope in inbound { mailbox.deliver(Array(envelope.data.readableBytesView)) }
+                    return nil
+                }
+                var times: [Double] = []
+                for payload in payloads {
+                    var answered = false
+                    for _ in 0..<5 where !answered {
+                        let start = ContinuousClock.now
+                        try await outbound.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: payload)))
+                        let deadline = start + .milliseconds(500)
+                        while let reply = await mailbox.next(until: deadline) {
+                            guard reply == payload else { continue }   // a late echo of an earlier attempt
+                            let elapsed = ContinuousClock.now - start
+                            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                            answered = true
+                            break
+                        }
+                    }
+                    guard answered else {
+                        group.cancelAll()
+                        throw LoopbackClientError.noReply
+                    }
+                }
+                group.cancelAll()
+                return times
             }
-            return times
+        }
+    }
+}
+
+/// Replies received by a reader task, handed to one waiting consumer with a deadline.
+private final class ReplyMailbox: Sendable {
+    private struct State {
+        var queue: [[UInt8]] = []
+        var waiter: (id: UInt64, continuation: CheckedContinuation<[UInt8]?, Never>)?
+        var nextID: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    func deliver(_ bytes: [UInt8]) {
+        let waiter: CheckedContinuation<[UInt8]?, Never>? = state.withLock { state in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter.continuation
+            }
+            if state.queue.count < 256 { state.queue.append(bytes) }
+            return nil
+        }
+        waiter?.resume(returning: bytes)
+    }
+
+    /// The next reply, or nil at `deadline`.
+    func next(until deadline: ContinuousClock.Instant) async -> [UInt8]? {
+        let id: UInt64 = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        let timer = Task {
+            try? await Task.sleep(until: deadline)
+            let waiter = state.withLock { state -> CheckedContinuation<[UInt8]?, Never>? in
+                guard let waiter = state.waiter, waiter.id == id else { return nil }
+                state.waiter = nil
+                return waiter.continuation
+            }
+            waiter?.resume(returning: nil)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            let ready: [UInt8]?? = state.withLock { state in
+                if !state.queue.isEmpty { return .some(state.queue.removeFirst()) }
+                if ContinuousClock.now >= deadline { return .some(nil) }
+                state.waiter = (id, continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
         }
     }
 }

@@ -92,3 +92,54 @@ struct LoopbackEndToEndTests {
         await demo.stop()
     }
 }
+
+/// Restarts mid-session (issue 5): the relay goes away and comes back on the same address; the agent and the
+/// connector reconnect on their own, re-register, and traffic flows again — the agent is not restarted.
+@Suite("End to end: relay restart", .timeLimit(.minutes(3)))
+struct RelayRestartEndToEndTests {
+    @Test func trafficResumesAfterTheRelayRestarts() async throws {
+        let demo = try await Demo.start(logger: LoopbackEndToEndTests.logger)
+        var restarted: RelayServer?
+        do {
+            _ = try await demo.exercise(tcpBytes: 64 << 10, udpEchoes: 5)
+            await demo.relay.shutdown()
+            var settings = demo.relay.settings
+            settings.listen = HostPort(host: "127.0.0.1", port: UInt16(try #require(demo.relayAddress.port)))
+            let relay = try RelayServer(settings: settings, registry: MetricsRegistry(), logger: LoopbackEndToEndTests.logger)
+            restarted = relay
+            try await relay.start()
+            // Both sides come back (backoff 1 s, then 2 s …) and register again.
+            try await withTimeLimit(.seconds(30), "re-registration with the restarted relay") {
+                while await relay.status().connections.count < 2 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            // TCP (streams, retransmitted) resumes through the restarted relay.
+            let page = try await withTimeLimit(.seconds(20), "HTTP GET after the restart") {
+                try await LoopbackClients.tcpExchange(demo.webForward, send: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+            }
+            #expect(String(decoding: page, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+            let data = (0..<(256 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            let echoed = try await withTimeLimit(.seconds(30), "TCP echo after the restart") {
+                try await LoopbackClients.tcpExchange(demo.tcpForward, send: data)
+            }
+            #expect(echoed == data)
+            // Then UDP. (Known gap, in the issue note: UDP sent before any stream traffic after the restart is
+            // lost until the connector's tunnel connection has validated the agent's new relayed path; stream
+            // traffic, which is retransmitted, gets it validated.)
+            let roundTrips = try await withTimeLimit(.seconds(20), "UDP echo after the restart") {
+                try await LoopbackClients.udpEchoRoundTrips(demo.udpForward, payloads: [[1, 2, 3], [4, 5, 6]])
+            }
+            #expect(roundTrips.count == 2)
+            let agentLinks = await demo.agent.status().relays
+            #expect(agentLinks.first?.connects == 2)
+        } catch {
+            let connector = await demo.connector.status().services.map { "\($0.id): up \($0.bytesUp) down \($0.bytesDown) flows \($0.udpFlowsCreated) drops \($0.drops)" }
+            let agent = await demo.agent.status().services.map { "\($0.id): up \($0.bytesUp) down \($0.bytesDown) flows \($0.udpFlowsCreated) drops \($0.drops)" }
+            Issue.record("connector \(connector); agent \(agent)")
+            await restarted?.shutdown()
+            await demo.stop()
+            throw error
+        }
+        await restarted?.shutdown()
+        await demo.stop()
+    }
+}
