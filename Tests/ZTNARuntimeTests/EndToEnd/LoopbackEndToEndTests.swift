@@ -130,7 +130,9 @@ struct RelayRestartEndToEndTests {
             }
             #expect(roundTrips.count == 2)
             let agentLinks = await demo.agent.status().relays
-            #expect(agentLinks.first?.connects == 2)
+            // Reconnected by itself (more than once when an attempt reached the old relay while it drained).
+            #expect((agentLinks.first?.connects ?? 0) >= 2)
+            #expect(agentLinks.first?.connected == true)
         } catch {
             let connector = await demo.connector.status().services.map { "\($0.id): up \($0.bytesUp) down \($0.bytesDown) flows \($0.udpFlowsCreated) drops \($0.drops)" }
             let agent = await demo.agent.status().services.map { "\($0.id): up \($0.bytesUp) down \($0.bytesDown) flows \($0.udpFlowsCreated) drops \($0.drops)" }
