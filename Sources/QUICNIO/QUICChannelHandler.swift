@@ -183,6 +183,7 @@ final class QUICChannelHandler: ChannelInboundHandler {
     private func beginDraining() {
         state = .draining
         incoming.finish()
+        endpoint.stopAccepting()
         let now = NIODeadline.now()
         for handle in endpoint.connectionHandles {
             _ = endpoint.withConnection(handle) { $0.close(errorCode: 0, reason: "shutting down", now: now) }

@@ -59,6 +59,12 @@ public struct QUICEndpoint {
         configuration.server = server
     }
 
+    /// Stops accepting new connections (a server that is shutting down): Initials of unknown connections are
+    /// dropped as `notAServer` instead of starting handshakes that would be closed at once.
+    public mutating func stopAccepting() {
+        configuration.server = nil
+    }
+
     // MARK: - Client
 
     /// Starts a client connection to `remote`. `serverName` is the TLS SNI and the name verified in the

@@ -63,6 +63,19 @@ struct HandshakeAdmissionTests {
         #expect(!established)
         #expect((pair.server.statistics.drops[.handshakesPerAddress] ?? 0) >= 1)
     }
+
+    /// A server that stopped accepting (shutting down) starts no handshake: the client's Initials are dropped
+    /// as `notAServer` and no connection state is created.
+    @Test func endpointThatStoppedAcceptingStartsNoHandshake() throws {
+        var pair = try QUICPair()
+        pair.server.stopAccepting()
+        try pair.connect()
+        pair.advance(to: pair.now + .seconds(1))
+        let established = pair.bothEstablished
+        #expect(!established)
+        #expect((pair.server.statistics.drops[.notAServer] ?? 0) >= 1)
+        #expect(pair.server.connectionCount == 0)
+    }
 }
 
 @Suite("Handshake failures are counted by reason")
