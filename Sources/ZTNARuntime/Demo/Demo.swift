@@ -16,7 +16,9 @@ import Foundation
 /// traffic through the tunnel, verified. Also the loopback end-to-end test (no root needed).
 public final class Demo: Sendable {
     public let deployment: ThrowawayDeployment
-    public let relay: RelayServer
+    /// The relays, in the agent's order of preference (one unless asked for more); `relay` is the first.
+    public let relays: [RelayServer]
+    public var relay: RelayServer { relays[0] }
     public let connector: ConnectorServer
     public let agent: AgentServer
     public let web: DemoHTTPBackend
@@ -25,11 +27,13 @@ public final class Demo: Sendable {
     public let webForward: SocketAddress
     public let udpForward: SocketAddress
     public let tcpForward: SocketAddress
-    public let relayAddress: SocketAddress
+    public var relayAddress: SocketAddress { relayAddresses[0] }
+    public let relayAddresses: [SocketAddress]
     public let registry: MetricsRegistry
 
-    /// Starts everything (admin servers are the caller's business: `adminAddresses` picks free ports).
-    public static func start(logger: Logger) async throws -> Demo {
+    /// Starts everything (admin servers are the caller's business). `relayCount` > 1 starts several relays:
+    /// the connector registers with all of them, the agent uses them in order (failover).
+    public static func start(logger: Logger, relayCount: Int = 1) async throws -> Demo {
         let deployment = try ThrowawayDeployment.create()
         var cleanup: [@Sendable () async -> Void] = [{ deployment.remove() }]
         do {
@@ -43,17 +47,24 @@ public final class Demo: Sendable {
                 listen: HostPort(host: "127.0.0.1", port: 0), certificate: deployment.relayCertificate,
                 privateKey: deployment.relayPrivateKey, trustRoots: deployment.caCertificate, admin: nil)
             relaySettings.socketBufferSize = 4 << 20
-            let relay = try RelayServer(settings: relaySettings, registry: registry, logger: logger)
-            let relayAddress = try await relay.start()
-            cleanup.append { await relay.shutdown() }
-            let relayHostPort = HostPort(host: "127.0.0.1", port: UInt16(relayAddress.port ?? 0))
+            var relays: [RelayServer] = []
+            var relayAddresses: [SocketAddress] = []
+            for index in 0..<max(1, relayCount) {
+                // The first relay publishes into the demo's registry; further ones keep their own.
+                let relay = try RelayServer(settings: relaySettings, registry: index == 0 ? registry : MetricsRegistry(),
+                                            logger: logger)
+                relayAddresses.append(try await relay.start())
+                relays.append(relay)
+                cleanup.append { await relay.shutdown() }
+            }
+            let relayHostPorts = relayAddresses.map { HostPort(host: "127.0.0.1", port: UInt16($0.port ?? 0)) }
 
             let webID = try Self.service("web")
             let echoID = try Self.service("echo")
             let connectorIdentity = try deployment.issue(.connector, name: "demo-connector", services: .services([webID, echoID]))
             let connector = try ConnectorServer(
                 settings: ConnectorSettings(
-                    relays: [relayHostPort], listen: HostPort(host: "127.0.0.1", port: 0),
+                    relays: relayHostPorts, listen: HostPort(host: "127.0.0.1", port: 0),
                     certificate: connectorIdentity.certificate, privateKey: connectorIdentity.privateKey,
                     trustRoots: deployment.caCertificate, admin: nil,
                     services: [
@@ -76,15 +87,15 @@ public final class Demo: Sendable {
                 ForwardConfig(listen: loopback, service: echoID, port: 7, protocol: .tcp),
             ]
             var agentSettings = AgentSettings(
-                relays: [relayHostPort], certificate: agentIdentity.certificate, privateKey: agentIdentity.privateKey,
+                relays: relayHostPorts, certificate: agentIdentity.certificate, privateKey: agentIdentity.privateKey,
                 trustRoots: deployment.caCertificate, admin: nil,
                 services: AgentService.completing([], forwards: forwards), forwards: forwards)
             agentSettings.bindHost = "127.0.0.1"
             let agent = try AgentServer(settings: agentSettings, logger: logger)
             let bound = try await agent.start()
             cleanup.append { await agent.shutdown() }
-            return Demo(deployment: deployment, relay: relay, connector: connector, agent: agent, web: web, echo: echo,
-                        webForward: bound[0], udpForward: bound[1], tcpForward: bound[2], relayAddress: relayAddress,
+            return Demo(deployment: deployment, relays: relays, connector: connector, agent: agent, web: web, echo: echo,
+                        webForward: bound[0], udpForward: bound[1], tcpForward: bound[2], relayAddresses: relayAddresses,
                         registry: registry)
         } catch {
             for step in cleanup.reversed() { await step() }
@@ -92,11 +103,11 @@ public final class Demo: Sendable {
         }
     }
 
-    private init(deployment: ThrowawayDeployment, relay: RelayServer, connector: ConnectorServer, agent: AgentServer,
+    private init(deployment: ThrowawayDeployment, relays: [RelayServer], connector: ConnectorServer, agent: AgentServer,
                  web: DemoHTTPBackend, echo: EchoBackend, webForward: SocketAddress, udpForward: SocketAddress,
-                 tcpForward: SocketAddress, relayAddress: SocketAddress, registry: MetricsRegistry) {
+                 tcpForward: SocketAddress, relayAddresses: [SocketAddress], registry: MetricsRegistry) {
         self.deployment = deployment
-        self.relay = relay
+        self.relays = relays
         self.connector = connector
         self.agent = agent
         self.web = web
@@ -104,7 +115,7 @@ public final class Demo: Sendable {
         self.webForward = webForward
         self.udpForward = udpForward
         self.tcpForward = tcpForward
-        self.relayAddress = relayAddress
+        self.relayAddresses = relayAddresses
         self.registry = registry
     }
 
@@ -152,7 +163,7 @@ public final class Demo: Sendable {
     public func stop() async {
         await agent.shutdown()
         await connector.shutdown()
-        await relay.shutdown()
+        for relay in relays { await relay.shutdown() }
         await echo.close()
         await web.close()
         deployment.remove()

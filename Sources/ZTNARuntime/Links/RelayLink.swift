@@ -20,6 +20,8 @@ public final class RelayLink: Sendable {
     private let configuration: QUICConfiguration
     private let box: NIOLoopBoundBox<RelayLinkState>
     private let logger: Logger
+    /// How long one connection attempt may take to complete its handshake.
+    public static let handshakeTimeout: Duration = .seconds(5)
 
     /// The QUIC settings of a relay connection: ALPN `ztna-v1`, DATAGRAM, PING every 10 s (idle timeout 30 s),
     /// and full Ethernet-size packets so a ~1 400-byte tunnel packet fits in one relay DATAGRAM (DESIGN.md §4).
@@ -69,8 +71,13 @@ public final class RelayLink: Sendable {
             var connectedFor: Duration?
             do {
                 let address = try await resolve()
-                let connection = try await endpoint.connect(to: address, serverName: relay.host,
-                                                            configuration: configuration)
+                // A relay that is gone does not answer at all (an unconnected UDP socket hears no ICMP error):
+                // give up on a handshake after `handshakeTimeout` instead of the idle timeout, so an agent fails
+                // over in seconds.
+                let endpoint = self.endpoint, configuration = self.configuration, host = relay.host
+                let connection = try await withTimeLimit(Self.handshakeTimeout, "handshake with relay \(relay)") {
+                    try await endpoint.connect(to: address, serverName: host, configuration: configuration)
+                }
                 let established = ContinuousClock.now
                 logger.notice("connected to relay", metadata: ["address": "\(address)"])
                 let box = self.box

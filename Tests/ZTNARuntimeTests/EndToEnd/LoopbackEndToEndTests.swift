@@ -145,3 +145,38 @@ struct RelayRestartEndToEndTests {
         await demo.stop()
     }
 }
+
+/// Relay failover (DESIGN.md §8): the connector registers with both relays, the agent uses the first; when it
+/// goes away for good, the agent moves to the second and traffic flows again without restarting anything.
+@Suite("End to end: agent fails over to the next relay", .timeLimit(.minutes(3)))
+struct RelayFailoverEndToEndTests {
+    @Test func trafficMovesToTheSecondRelay() async throws {
+        let demo = try await Demo.start(logger: LoopbackEndToEndTests.logger, relayCount: 2)
+        do {
+            _ = try await demo.exercise(tcpBytes: 64 << 10, udpEchoes: 3)
+            #expect(await demo.relays[1].status().connections.map(\.name) == ["demo-connector"])
+
+            await demo.relays[0].shutdown()
+            try await withTimeLimit(.seconds(90), "the agent registering with the second relay") {
+                while !(await demo.relays[1].status().connections.contains { $0.name == "demo-agent" }) {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let page = try await withTimeLimit(.seconds(30), "HTTP GET through the second relay") {
+                try await LoopbackClients.tcpExchange(demo.webForward, send: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+            }
+            #expect(String(decoding: page, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+            let data = (0..<(128 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+            let echoed = try await withTimeLimit(.seconds(30), "TCP echo through the second relay") {
+                try await LoopbackClients.tcpExchange(demo.tcpForward, send: data)
+            }
+            #expect(echoed == data)
+            let tunnels = await demo.agent.status().tunnels
+            #expect(!tunnels.isEmpty && tunnels.allSatisfy { $0.relay == 1 })
+        } catch {
+            await demo.stop()
+            throw error
+        }
+        await demo.stop()
+    }
+}
