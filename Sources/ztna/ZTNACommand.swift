@@ -6,7 +6,7 @@ struct ZTNACommand: AsyncParsableCommand {
         commandName: "ztna",
         abstract: "Zero-trust network access: private applications reachable end-to-end over QUIC.",
         discussion: "Available now: 'ztna relay', 'ztna connector', 'ztna agent' (port-forward mode), 'ztna certs' (deployment CA and certificates), 'ztna quic' (QUIC test server and client for interoperability checks), 'ztna echo' (UDP/TCP echo backend) and 'ztna bench quic'.",
-        subcommands: [DemoCommand.self, RelayCommand.self, ConnectorCommand.self, AgentCommand.self, CertsCommand.self, QUICCommand.self, EchoCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, RelayCommand.self, ConnectorCommand.self, AgentCommand.self, StatusCommand.self, CertsCommand.self, QUICCommand.self, EchoCommand.self, BenchCommand.self]
     )
 }
 

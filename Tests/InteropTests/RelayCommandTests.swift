@@ -71,4 +71,19 @@ struct RelayCommandTests {
         #expect(ContinuousClock.now - stopping < .seconds(4), "SIGTERM → exit must take at most the 3 s drain")
         #expect(exit.stderr.contains("relay stopped"))
     }
+
+    @Test func statusPrintsTheRelaysConnectionsTable() async throws {
+        let directory = try await RelayDaemon.makeDeployment()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let relay = try await RelayDaemon.start(in: directory, extra: ["--admin", "127.0.0.1:0"])
+        let line = try #require(await relay.process.firstLine(startingWith: "admin on http://"))
+        let admin = String(line.dropFirst("admin on http://".count).dropLast())   // drop the trailing "/"
+        let status = try await RelayDaemon.ztna(["status", admin])
+        _ = await relay.process.stop()
+        #expect(status.succeeded, "\(status.stderr)")
+        #expect(status.stdout.hasPrefix("relay at \(admin)"), "\(status.stdout)")
+        #expect(status.stdout.contains("id  name  roles  address"), "\(status.stdout)")
+        let none = try await RelayDaemon.ztna(["status", "127.0.0.1:9"])
+        #expect(!none.succeeded && none.stderr.contains("no daemon answers on 127.0.0.1:9"))
+    }
 }
