@@ -68,7 +68,7 @@ struct AgentCommand: AsyncParsableCommand {
         do {
             var settings = try AgentSettings(config: file, file: path, noTun: noTun)
             settings.admin = try DaemonSupport.admin(admin, file: file.admin)
-            agent = try AgentServer(settings: settings, logger: logger)
+            agent = try AgentServer(settings: settings, registry: ZTNAMetrics.process, logger: logger)
         } catch let error as StartupError {
             throw ValidationError(error.message)
         }

@@ -42,7 +42,8 @@ public final class AgentServer: Service, Sendable {
         var stopping = false
     }
 
-    public init(settings: AgentSettings, logger: Logger, group: (any EventLoopGroup)? = nil) throws(StartupError) {
+    public init(settings: AgentSettings, registry: MetricsRegistry, logger: Logger,
+                group: (any EventLoopGroup)? = nil) throws(StartupError) {
         let group = group ?? MultiThreadedEventLoopGroup.singleton
         self.settings = settings
         self.logger = logger
@@ -72,6 +73,7 @@ public final class AgentServer: Service, Sendable {
         var counters: [ServiceID: TunnelCounters] = [:]
         for service in settings.services { counters[service.id] = TunnelCounters() }
         self.counters = counters
+        TunnelMetricsPublisher(registry: registry, counters: counters).install()
     }
 
     private func tunnelConfiguration() -> QUICConfiguration {

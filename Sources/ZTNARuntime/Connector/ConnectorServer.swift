@@ -83,6 +83,7 @@ public final class ConnectorServer: Service, Sendable {
         }
         self.services = services
         self.counters = counters
+        TunnelMetricsPublisher(registry: registry, counters: counters).install()
     }
 
     /// Tunnel connections (server side): DATAGRAM on, agent-opened bidirectional streams for TCP, and packets

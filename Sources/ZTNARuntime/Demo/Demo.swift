@@ -33,7 +33,8 @@ public final class Demo: Sendable {
 
     /// Starts everything (admin servers are the caller's business). `relayCount` > 1 starts several relays:
     /// the connector registers with all of them, the agent uses them in order (failover).
-    public static func start(logger: Logger, relayCount: Int = 1) async throws -> Demo {
+    /// `firstRelayPort` (0: any free port) lets a test restart the first relay on a known port.
+    public static func start(logger: Logger, relayCount: Int = 1, firstRelayPort: UInt16 = 0) async throws -> Demo {
         let deployment = try ThrowawayDeployment.create()
         var cleanup: [@Sendable () async -> Void] = [{ deployment.remove() }]
         do {
@@ -50,6 +51,8 @@ public final class Demo: Sendable {
             var relays: [RelayServer] = []
             var relayAddresses: [SocketAddress] = []
             for index in 0..<max(1, relayCount) {
+                var relaySettings = relaySettings
+                if index == 0 { relaySettings.listen = HostPort(host: "127.0.0.1", port: firstRelayPort) }
                 // The first relay publishes into the demo's registry; further ones keep their own.
                 let relay = try RelayServer(settings: relaySettings, registry: index == 0 ? registry : MetricsRegistry(),
                                             logger: logger)
@@ -91,7 +94,7 @@ public final class Demo: Sendable {
                 trustRoots: deployment.caCertificate, admin: nil,
                 services: AgentService.completing([], forwards: forwards), forwards: forwards)
             agentSettings.bindHost = "127.0.0.1"
-            let agent = try AgentServer(settings: agentSettings, logger: logger)
+            let agent = try AgentServer(settings: agentSettings, registry: registry, logger: logger)
             let bound = try await agent.start()
             cleanup.append { await agent.shutdown() }
             return Demo(deployment: deployment, relays: relays, connector: connector, agent: agent, web: web, echo: echo,

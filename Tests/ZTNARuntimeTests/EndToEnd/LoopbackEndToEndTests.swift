@@ -35,6 +35,10 @@ struct LoopbackEndToEndTests {
             let metrics = String(decoding: await demo.registry.render(), as: UTF8.self)
             #expect((metrics.metricValue(#"ztna_relayed_datagrams_total{direction="to_connector"}"#) ?? 0) > 100)
             #expect((metrics.metricValue(#"ztna_relayed_datagrams_total{direction="to_agent"}"#) ?? 0) > 100)
+            // Connector and agent publish their tunnel counters into the same (demo) registry: both sides
+            // counted the 1 MiB echoed up and down.
+            #expect((metrics.metricValue(#"ztna_tunnel_bytes_total{direction="up",service="echo"}"#) ?? 0) >= Double(2 << 20))
+            #expect(metrics.metricValue(#"ztna_tunnel_tcp_streams_total{service="echo",status="connected"}"#) == 2)
             let connectorStatus = await demo.connector.status()
             #expect(connectorStatus.relays.map(\.connected) == [true])
             let echo = try #require(connectorStatus.services.first { $0.id == "echo" })
@@ -98,13 +102,16 @@ struct LoopbackEndToEndTests {
 @Suite("End to end: relay restart", .timeLimit(.minutes(3)))
 struct RelayRestartEndToEndTests {
     @Test func trafficResumesAfterTheRelayRestarts() async throws {
-        let demo = try await Demo.start(logger: LoopbackEndToEndTests.logger)
+        // The relay comes back on the same port: one outside the kernel's ephemeral range (32768–60999), so no
+        // socket of a concurrently running test can take it in between.
+        let port = UInt16.random(in: 20_000..<30_000)
+        let demo = try await Demo.start(logger: LoopbackEndToEndTests.logger, firstRelayPort: port)
         var restarted: RelayServer?
         do {
             _ = try await demo.exercise(tcpBytes: 64 << 10, udpEchoes: 5)
             await demo.relay.shutdown()
             var settings = demo.relay.settings
-            settings.listen = HostPort(host: "127.0.0.1", port: UInt16(try #require(demo.relayAddress.port)))
+            settings.listen = HostPort(host: "127.0.0.1", port: port)
             let relay = try RelayServer(settings: settings, registry: MetricsRegistry(), logger: LoopbackEndToEndTests.logger)
             restarted = relay
             try await relay.start()
