@@ -47,7 +47,14 @@ struct QUICNIOPathTests {
                 probe = await Self.attempt { () throws(QUICPathOperationError) in try await connection.probePath(direct) }
             }
             #expect(probe == nil)
-            #expect(await events.next() == .validated(direct))
+            // Validation may time out on a starved machine (RFC 9000 §8.2.4: 3 PTOs); probe again then.
+            var attempts = 1
+            while let event = await events.next(), event != .validated(direct) {
+                if event == .failed(direct), attempts < 5 {
+                    attempts += 1
+                    try await connection.probePath(direct)
+                }
+            }
             #expect(await connection.isPathValidated(direct))
             try await connection.migrate(to: direct)
             #expect(await events.next() == .activePathChanged(direct))

@@ -104,7 +104,8 @@ struct TunnelUDPForwardTests {
         try await roundTrip(client, [4, 5, 6], to: local)
         #expect(tunnel.agentCounters.udpFlowsCreated > createdBefore.0)
         #expect(tunnel.connectorCounters.udpFlowsCreated > createdBefore.1)
-        #expect(tunnel.connectorCounters.udpFlowsLive == 1)
+        // At least the new flow (a resend on a starved machine may have opened a second one).
+        #expect(tunnel.connectorCounters.udpFlowsLive >= 1)
 
         await client.close()
         await forwarder.close()
