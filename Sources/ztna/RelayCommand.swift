@@ -51,11 +51,10 @@ struct RelayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try DaemonSupport.bootstrap(logLevel: logLevel, label: "ztna.relay")
+        let hangups = await DaemonRunner.ReloadSignal.trap()
         var (file, path) = try DaemonSupport.load(.relay, explicit: config, empty: RelayConfig(), RelayConfig.load)
         if let listen { file.listen = try DaemonSupport.hostPort(listen, flag: "--listen", allowingPortZero: true) }
-        if let cert { file.identity.certificate = cert }
-        if let key { file.identity.privateKey = key }
-        if let ca { file.identity.trustRoots = ca }
+        file.identity.override(certificate: cert, privateKey: key, trustRoots: ca)
         if let retry { file.retry = retry }
         let relay: RelayServer
         do {
@@ -78,7 +77,8 @@ struct RelayCommand: AsyncParsableCommand {
         DaemonSupport.announce(adminServer)
         var services: [any Service] = [relay]
         if let adminServer { services.append(adminServer) }
-        try await DaemonRunner.run(services: services, logger: logger, reload: { try await relay.reload() })
+        try await DaemonRunner.run(services: services, logger: logger, reloadOn: hangups,
+                                   reload: { try await relay.reload() })
     }
 }
 
