@@ -33,3 +33,12 @@ public struct IdentityConfig: Sendable, Hashable, Codable {
         return missing
     }
 }
+
+extension IdentityConfig {
+    /// Applies the `--cert`, `--key` and `--ca` flags: each given one overrides the file's key.
+    public mutating func override(certificate: String?, privateKey: String?, trustRoots: String?) {
+        if let certificate { self.certificate = certificate }
+        if let privateKey { self.privateKey = privateKey }
+        if let trustRoots { self.trustRoots = trustRoots }
+    }
+}

@@ -54,9 +54,7 @@ struct AgentCommand: AsyncParsableCommand {
         let logger = try DaemonSupport.bootstrap(logLevel: logLevel, label: "ztna.agent")
         var (file, path) = try DaemonSupport.load(.agent, explicit: config, empty: AgentConfig(), AgentConfig.load)
         if !relays.isEmpty { file.relays = try relays.map { try DaemonSupport.hostPort($0, flag: "--relay") } }
-        if let cert { file.identity.certificate = cert }
-        if let key { file.identity.privateKey = key }
-        if let ca { file.identity.trustRoots = ca }
+        file.identity.override(certificate: cert, privateKey: key, trustRoots: ca)
         for text in forwards {
             switch ForwardConfig.parse(flag: text) {
             case .success(let forward): file.forwards.append(forward)

@@ -50,9 +50,7 @@ struct ConnectorCommand: AsyncParsableCommand {
                                                   ConnectorConfig.load)
         if !relays.isEmpty { file.relays = try relays.map { try DaemonSupport.hostPort($0, flag: "--relay") } }
         if let listen { file.listen = try DaemonSupport.hostPort(listen, flag: "--listen", allowingPortZero: true) }
-        if let cert { file.identity.certificate = cert }
-        if let key { file.identity.privateKey = key }
-        if let ca { file.identity.trustRoots = ca }
+        file.identity.override(certificate: cert, privateKey: key, trustRoots: ca)
         let connector: ConnectorServer
         do {
             var settings = try ConnectorSettings(config: file, file: path)

@@ -49,27 +49,12 @@ public final class AgentServer: Service, Sendable {
         self.logger = logger
         self.group = group
         self.loop = group.next()
-        do {
-            try KeyFilePolicy.check(path: settings.privateKey)
-            _ = try PeerIdentity.load(path: settings.certificate)
-            trustRoots = try TrustRoots.load(path: settings.trustRoots)
-        } catch {
-            throw StartupError(error.message)
-        }
-        do {
-            relayTLS = try RelayLink.tlsContext(certificate: settings.certificate, privateKey: settings.privateKey,
-                                                trustRoots: settings.trustRoots)
-            var tunnel = TLSConfiguration(role: .client, alpn: [ZTNAALPN.tunnel])
-            tunnel.certificateChainFile = settings.certificate
-            tunnel.privateKeyFile = settings.privateKey
-            tunnel.trustRootsFile = settings.trustRoots
-            // The SNI names the service (`web.ztna`); the connector's certificate names the grant
-            // (`connector.web.ztna`), which `TunnelAuthorization` checks after the handshake.
-            tunnel.verifyHostname = false
-            tunnelTLS = try TLSContext(configuration: tunnel)
-        } catch {
-            throw StartupError("TLS setup from \(settings.certificate), \(settings.privateKey): \(error)")
-        }
+        let credentials = try NodeCredentials.load(
+            certificate: settings.certificate, privateKey: settings.privateKey, trustRoots: settings.trustRoots,
+            tunnelRole: .client)
+        trustRoots = credentials.trustRoots
+        relayTLS = credentials.relayTLS
+        tunnelTLS = credentials.tunnelTLS
         var counters: [ServiceID: TunnelCounters] = [:]
         for service in settings.services { counters[service.id] = TunnelCounters() }
         self.counters = counters

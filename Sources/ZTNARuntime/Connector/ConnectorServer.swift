@@ -56,25 +56,12 @@ public final class ConnectorServer: Service, Sendable {
         self.group = group
         self.loop = group.next()
         self.registry = registry
-        do {
-            try KeyFilePolicy.check(path: settings.privateKey)
-            _ = try PeerIdentity.load(path: settings.certificate)
-            trustRoots = try TrustRoots.load(path: settings.trustRoots)
-        } catch {
-            throw StartupError(error.message)
-        }
-        do {
-            relayTLS = try RelayLink.tlsContext(certificate: settings.certificate, privateKey: settings.privateKey,
-                                                trustRoots: settings.trustRoots)
-            var tunnel = TLSConfiguration(role: .server, alpn: [ZTNAALPN.tunnel])
-            tunnel.certificateChainFile = settings.certificate
-            tunnel.privateKeyFile = settings.privateKey
-            tunnel.trustRootsFile = settings.trustRoots
-            tunnel.clientAuthentication = .required
-            tunnelTLS = try TLSContext(configuration: tunnel)
-        } catch {
-            throw StartupError("TLS setup from \(settings.certificate), \(settings.privateKey): \(error)")
-        }
+        let credentials = try NodeCredentials.load(
+            certificate: settings.certificate, privateKey: settings.privateKey, trustRoots: settings.trustRoots,
+            tunnelRole: .server)
+        trustRoots = credentials.trustRoots
+        relayTLS = credentials.relayTLS
+        tunnelTLS = credentials.tunnelTLS
         var services: [ServiceID: ConnectorService] = [:]
         var counters: [ServiceID: TunnelCounters] = [:]
         for service in settings.services {
