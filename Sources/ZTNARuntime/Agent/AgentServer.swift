@@ -140,7 +140,7 @@ public final class AgentServer: Service, Sendable {
         while !Task.isCancelled {
             let active = index
             try? await loop.submit { router.value.activeLink = active }.get()
-            let migration = Task { await self.migrateWhenRegistered(tunnels, to: active, router: router) }
+            let migration = Task { await self.migrateWhenRegistered(tunnels, to: active, link: links[active]) }
             await links[active].run(giveUpAfterFailures: links.count > 1 ? 2 : nil)
             migration.cancel()
             index = (index + 1) % links.count
@@ -148,11 +148,12 @@ public final class AgentServer: Service, Sendable {
         }
     }
 
-    private func migrateWhenRegistered(_ tunnels: AgentTunnels, to link: Int, router: NIOLoopBoundBox<AgentRouter>) async {
-        let links = state.withLock { $0.links }
+    /// `link` is passed in rather than read from `state`: this task starts before `start()` has stored the
+    /// links there.
+    private func migrateWhenRegistered(_ tunnels: AgentTunnels, to index: Int, link: RelayLink) async {
         while !Task.isCancelled {
-            if (try? await loop.submit { links[link].isRegisteredOnLoop }.get()) == true {
-                await tunnels.migrate(to: link)
+            if (try? await loop.submit { link.isRegisteredOnLoop }.get()) == true {
+                await tunnels.migrate(to: index)
                 return
             }
             try? await Task.sleep(for: .milliseconds(100))
