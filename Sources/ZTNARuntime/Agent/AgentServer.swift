@@ -2,13 +2,13 @@ public import Logging
 public import NIOCore
 import NIOPosix
 import QUICCore
-import QUICNIO
+public import QUICNIO
 import QUICTLS
 public import ServiceLifecycle
 import Synchronization
 import ZTNAConfig
 import ZTNAIdentity
-import ZTNAProtocol
+public import ZTNAProtocol
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -199,6 +199,22 @@ public final class AgentServer: Service, Sendable {
         await endpoint.close()
         for task in tasks { await task.value }
         logger.notice("agent stopped")
+    }
+
+    // MARK: - Tunnels
+
+    /// The established tunnel of `service`, opened now when there is none (waits up to 10 s for a relay
+    /// registration and a connector). For tools that speak the tunnel protocol themselves (`ztna probe`).
+    public func tunnel(for service: ServiceID) async throws -> QUICNIOConnection {
+        guard let tunnels = state.withLock({ $0.tunnels }) else { throw TunnelOpenError("the agent is not started") }
+        return try await tunnels.open(service)
+    }
+
+    /// Adds a consumer of the packets (DATAGRAM payloads) that arrive on `service`'s tunnels; it returns true
+    /// for a packet it took. Packets nobody takes are counted as unclaimed.
+    public func addPacketConsumer(for service: ServiceID, _ consumer: @escaping @Sendable ([UInt8]) -> Bool) async {
+        guard let tunnels = state.withLock({ $0.tunnels }) else { return }
+        await tunnels.addConsumer(for: service, consumer)
     }
 
     // MARK: - Observation
