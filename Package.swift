@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "ZTNARuntime",
             dependencies: [
-                "QUICCore", "QUICNIO", "QUICTLS", "RelayCore", "ZTNAProtocol", "ZTNAIdentity", "ZTNAConfig", "IPPacket",
+                "QUICCore", "QUICNIO", "QUICTLS", "RelayCore", "ZTNAProtocol", "ZTNAIdentity", "ZTNAConfig", "IPPacket", "UserspaceTCP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

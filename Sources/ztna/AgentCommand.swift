@@ -6,20 +6,26 @@ import ServiceLifecycle
 import ZTNAConfig
 import ZTNARuntime
 
-/// `ztna agent`: the agent on the user's machine (DESIGN.md §4, §5, §8). Port-forward mode in this build.
+/// `ztna agent`: the agent on the user's machine (DESIGN.md §4, §5, §8): TUN mode and port-forward mode.
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Run an agent: reach services through tunnels to their connectors (port-forward mode).",
+        abstract: "Run an agent: reach services through tunnels to their connectors (TUN or port-forward mode).",
         discussion: """
             Configuration comes from --config, else /etc/ztna/agent.json, else ./agent.json; a flag overrides
-            the file's key of the same name. Every --forward listens locally and carries each TCP connection
+            the file's key of the same name.
+
+            TUN mode (the 'tun' key; Linux, root): creates the interface (default ztna0, MTU 1280) and one host
+            route per service virtualIP — nothing else is routed into the tunnel. Applications then use the
+            virtual IPs directly (curl http://10.100.0.2/, ping 10.100.0.1). Routes and interface are removed
+            on exit. It prints 'tun NAME up: ROUTES' when ready.
+
+            Port-forward mode (no root): every --forward listens locally and carries each TCP connection
             (or UDP flow, with the udp: prefix) through the service's tunnel:
-              ztna agent --relay relay.example.com:4433 --cert alice.crt --key alice.key --ca ca.crt \\
+              ztna agent --no-tun --relay relay.example.com:4433 --cert alice.crt --key alice.key --ca ca.crt \\
                   --forward 127.0.0.1:8080=web:80 --forward udp:127.0.0.1:5353=dns:53
-            A service named by --forward needs no 'services' entry (its tunnel address is 10.100.0.x).
-            TUN mode (the 'tun' key) is not available in this build: use --no-tun.
-            When ready it prints one 'forwarding PROTO:HOST:PORT to SERVICE:PORT' line per forward.
+            A service named by --forward needs no 'services' entry (its virtual IP is taken from 10.100.0.0/24).
+            It prints one 'forwarding PROTO:HOST:PORT to SERVICE:PORT' line per forward. Both modes may run at once.
             """)
 
     @Option(help: "Configuration file (JSON, DESIGN.md §5).")
@@ -78,6 +84,9 @@ struct AgentCommand: AsyncParsableCommand {
             bound = try await agent.start()
         } catch {
             throw ValidationError(error.message)
+        }
+        if let tun = await agent.status().tun {
+            printLine("tun \(tun.name) up: \(tun.routes.joined(separator: " "))")
         }
         for (forward, address) in zip(agent.settings.forwards, bound) {
             printLine("forwarding \(forward.protocol):\(address.hostPortText) to \(forward.service):\(forward.port)")

@@ -29,6 +29,8 @@ public final class AgentServer: Service, Sendable {
     private let relayTLS: TLSContext
     private let tunnelTLS: TLSContext
     private let counters: [ServiceID: TunnelCounters]
+    /// TUN drops that belong to no service.
+    private let interfaceCounters = TunnelCounters()
     private let state = Mutex(State())
     private let startedAt = Date()
 
@@ -40,6 +42,9 @@ public final class AgentServer: Service, Sendable {
         var forwarders: [(ForwardConfig, PortForwarder, SocketAddress)] = []
         var tasks: [Task<Void, Never>] = []
         var stopping = false
+        #if os(Linux)
+        var tun: AgentTunMode?
+        #endif
     }
 
     public init(settings: AgentSettings, registry: MetricsRegistry, logger: Logger,
@@ -58,7 +63,7 @@ public final class AgentServer: Service, Sendable {
         var counters: [ServiceID: TunnelCounters] = [:]
         for service in settings.services { counters[service.id] = TunnelCounters() }
         self.counters = counters
-        TunnelMetricsPublisher(registry: registry, counters: counters).install()
+        TunnelMetricsPublisher(registry: registry, counters: counters, interfaceCounters: interfaceCounters).install()
     }
 
     private func tunnelConfiguration() -> QUICConfiguration {
@@ -117,6 +122,25 @@ public final class AgentServer: Service, Sendable {
                 throw StartupError("forward \(forward.listen): cannot listen: \(error)")
             }
         }
+        #if os(Linux)
+        var tunMode: AgentTunMode?
+        if let tun = settings.tun {
+            do {
+                tunMode = try await AgentTunMode.start(tun, settings: settings, tunnels: tunnels, counters: counters,
+                                                       interfaceCounters: interfaceCounters, loop: loop, logger: logger)
+            } catch {
+                for (_, started, _) in forwarders { await started.close() }
+                await endpoint.close()
+                throw error
+            }
+        }
+        #else
+        if settings.tun != nil {
+            for (_, started, _) in forwarders { await started.close() }
+            await endpoint.close()
+            throw StartupError("TUN mode is available on Linux only; use --no-tun for port-forward mode")
+        }
+        #endif
         let allLinks = links
         let tasks = [
             Task { await self.superviseRelays(allLinks, router: router, tunnels: tunnels) },
@@ -129,6 +153,9 @@ public final class AgentServer: Service, Sendable {
             state.tunnels = tunnels
             state.forwarders = forwarders
             state.tasks = tasks
+            #if os(Linux)
+            state.tun = tunMode
+            #endif
         }
         return forwarders.map(\.2)
     }
@@ -160,9 +187,14 @@ public final class AgentServer: Service, Sendable {
         }
     }
 
-    /// Opens each forwarded service's tunnel as soon as a connector serves it, and again after it is lost.
+    /// The services whose tunnels are kept up: every service in TUN mode, the forwarded ones otherwise.
+    private var tunneledServices: [ServiceID] {
+        settings.tun != nil ? settings.services.map(\.id) : Set(settings.forwards.map(\.service)).sorted()
+    }
+
+    /// Opens each tunneled service's tunnel as soon as a connector serves it, and again after it is lost.
     private func keepTunnelsUp(_ tunnels: AgentTunnels, router: NIOLoopBoundBox<AgentRouter>) async {
-        let services = Set(settings.forwards.map(\.service))
+        let services = tunneledServices
         while !Task.isCancelled {
             for service in services where !(await tunnels.isUp(service)) {
                 if (try? await loop.submit { router.value.isUsable(service) }.get()) == true {
@@ -195,6 +227,10 @@ public final class AgentServer: Service, Sendable {
         logger.notice("agent shutting down")
         for task in tasks { task.cancel() }
         for forwarder in forwarders { await forwarder.close() }
+        #if os(Linux)
+        // Routes and device go first: applications fail fast instead of sending into a closing tunnel.
+        await state.withLock { $0.tun }?.stop()
+        #endif
         await tunnels?.closeAll()
         await endpoint.close()
         for task in tasks { await task.value }
@@ -232,7 +268,7 @@ public final class AgentServer: Service, Sendable {
         var registered = false
         for link in links where (try? await loop.submit { link.isRegisteredOnLoop }.get()) == true { registered = true }
         guard registered else { return .notReady(reason: "not registered with a relay") }
-        for service in Set(settings.forwards.map(\.service)).sorted() where !(await tunnels.isUp(service)) {
+        for service in tunneledServices where !(await tunnels.isUp(service)) {
             return .notReady(reason: "tunnel for \(service) is not up")
         }
         return .ready
@@ -240,6 +276,11 @@ public final class AgentServer: Service, Sendable {
 
     public func status() async -> AgentStatusReport {
         let (links, tunnels, forwarders) = state.withLock { ($0.links, $0.tunnels, $0.forwarders) }
+        #if os(Linux)
+        let tun = await state.withLock { $0.tun }?.report()
+        #else
+        let tun: AgentTunReport? = nil
+        #endif
         var linkStatus: [RelayLinkStatus] = []
         for link in links { linkStatus.append(await link.status()) }
         return AgentStatusReport(
@@ -248,6 +289,6 @@ public final class AgentServer: Service, Sendable {
                 AgentForwardReport(listen: "\(forward.protocol):\(address.hostPortText)", service: "\(forward.service)",
                                    port: Int(forward.port))
             },
-            services: settings.services.map { TunnelServiceReport(agent: $0, counters: counters[$0.id]) })
+            services: settings.services.map { TunnelServiceReport(agent: $0, counters: counters[$0.id]) }, tun: tun)
     }
 }

@@ -12,6 +12,19 @@ public struct AgentStatusReport: Sendable, Encodable {
     public let tunnels: [AgentTunnelReport]
     public let forwards: [AgentForwardReport]
     public let services: [TunnelServiceReport]
+    /// TUN mode's interface; nil in port-forward mode.
+    public let tun: AgentTunReport?
+}
+
+/// The TUN interface of an agent in TUN mode.
+public struct AgentTunReport: Sendable, Encodable {
+    public let name: String
+    public let mtu: Int
+    public let address: String
+    /// The host routes installed, one per service virtual IP.
+    public let routes: [String]
+    /// TCP connections the userspace TCP endpoint terminates now.
+    public let tcpConnections: Int
 }
 
 /// One tunnel connection.

@@ -24,6 +24,7 @@ actor AgentTunnels: TunnelOpener {
     private var live: [ServiceID: Tunnel] = [:]
     private var opening: [ServiceID: Task<QUICNIOConnection, any Error>] = [:]
     private var consumers: [ServiceID: [@Sendable ([UInt8]) -> Bool]] = [:]
+    private var observers: [@Sendable (ServiceID, QUICNIOConnection?) -> Void] = []
     private(set) var unclaimedDatagrams: UInt64 = 0
 
     struct Tunnel {
@@ -48,6 +49,11 @@ actor AgentTunnels: TunnelOpener {
     /// Adds a consumer of `service`'s received packets; it returns true for a packet it took.
     func addConsumer(for service: ServiceID, _ consumer: @escaping @Sendable ([UInt8]) -> Bool) {
         consumers[service, default: []].append(consumer)
+    }
+
+    /// Adds an observer told each time a service's tunnel comes up (with its connection) or goes (nil).
+    func addObserver(_ observer: @escaping @Sendable (ServiceID, QUICNIOConnection?) -> Void) {
+        observers.append(observer)
     }
 
     // MARK: - TunnelOpener
@@ -93,6 +99,7 @@ actor AgentTunnels: TunnelOpener {
             connector = identity
         }
         live[service] = Tunnel(connection: connection, connector: connector.name, since: Date(), link: link)
+        for observer in observers { observer(service, connection) }
         logger.info("tunnel up", metadata: ["service": "\(service)", "connector": "\(connector.name)"])
         Task { await self.dispatch(service, connection) }
         return connection
@@ -105,7 +112,10 @@ actor AgentTunnels: TunnelOpener {
             if !takers.contains(where: { $0(packet) }) { unclaimedDatagrams += 1 }
         }
         let reason = await connection.closed
-        if live[service]?.connection === connection { live[service] = nil }
+        if live[service]?.connection === connection {
+            live[service] = nil
+            for observer in observers { observer(service, nil) }
+        }
         logger.info("tunnel down", metadata: ["service": "\(service)", "reason": "\(reason)"])
     }
 

@@ -21,9 +21,11 @@ public enum IPRoute {
         try run(["link", "set", device, "up"], namespace: namespace)
     }
 
-    /// `ip [-n ns] route add <destination> dev <device>` (e.g. "10.201.0.2/32").
-    public static func addRoute(_ destination: String, device: String, namespace: String? = nil) throws(IPRouteError) {
-        try run(["route", "add", destination, "dev", device], namespace: namespace)
+    /// `ip [-n ns] route add <destination> dev <device> [src <source>]` (e.g. "10.201.0.2/32"). With `source`
+    /// the kernel uses that address for connections over the route (the agent's tunnel address).
+    public static func addRoute(_ destination: String, device: String, source: String? = nil,
+                                namespace: String? = nil) throws(IPRouteError) {
+        try run(["route", "add", destination, "dev", device] + (source.map { ["src", $0] } ?? []), namespace: namespace)
     }
 
     /// `ip [-n ns] route del <destination> dev <device>`

@@ -73,8 +73,8 @@ public final class TunnelCounters: Sendable {
     }
 
     @inline(__always)
-    func drop(_ reason: TunnelDropReason) {
-        dropsByReason[reason.rawValue].value.add(1, ordering: .relaxed)
+    func drop(_ reason: TunnelDropReason, count: Int = 1) {
+        dropsByReason[reason.rawValue].value.add(UInt64(max(count, 0)), ordering: .relaxed)
     }
 
     /// A splice took `count` bytes it has not handed on yet; keeps the high-water mark.

@@ -37,6 +37,18 @@ public enum TunnelDropReason: Int, Sendable, Hashable, CaseIterable, CustomStrin
     /// Agent: the peer's stream limit (MAX_STREAMS, RFC 9000 §4.6) is exhausted; the local socket is reset.
     case streamLimit
 
+    // MARK: - The agent's TUN (cases added after the first release keep their raw values last)
+
+    /// A packet the kernel routed to the TUN for an address that is no service's virtual IP.
+    case unknownDestination
+    /// A packet from a tunnel that is not from that service's virtual IP to the agent's tunnel address: a
+    /// connector may answer only for the service it serves, so it is never written to the TUN.
+    case unexpectedSource
+    /// The kernel's TUN queue was full when a packet was written to it.
+    case tunQueueFull
+    /// A packet waiting for its service's tunnel to open was pushed out by newer ones, or the tunnel never came.
+    case tunnelPending
+
     /// The metrics label.
     public var label: String {
         switch self {
@@ -54,6 +66,10 @@ public enum TunnelDropReason: Int, Sendable, Hashable, CaseIterable, CustomStrin
         case .malformedRequest: "malformed_request"
         case .noTunnel: "no_tunnel"
         case .streamLimit: "stream_limit"
+        case .unknownDestination: "unknown_destination"
+        case .unexpectedSource: "unexpected_source"
+        case .tunQueueFull: "tun_queue_full"
+        case .tunnelPending: "tunnel_pending"
         }
     }
 

@@ -8,11 +8,14 @@ import ZTNAProtocol
 final class TunnelMetricsPublisher: Sendable {
     private let registry: MetricsRegistry
     private let counters: [ServiceID: TunnelCounters]
+    private let interfaceCounters: TunnelCounters?
     private let mirrors = Mutex<[String: CounterMirror]>([:])
 
-    init(registry: MetricsRegistry, counters: [ServiceID: TunnelCounters]) {
+    /// `interfaceCounters`: the agent's TUN drops that belong to no service, as `ztna_agent_tun_drops_total{reason}`.
+    init(registry: MetricsRegistry, counters: [ServiceID: TunnelCounters], interfaceCounters: TunnelCounters? = nil) {
         self.registry = registry
         self.counters = counters
+        self.interfaceCounters = interfaceCounters
     }
 
     /// Adds the scrape-time hook to the registry.
@@ -21,6 +24,12 @@ final class TunnelMetricsPublisher: Sendable {
     }
 
     func publish() {
+        if let interfaceCounters {
+            for (reason, count) in interfaceCounters.snapshot().drops where count > 0 {
+                publish("ztna_agent_tun_drops_total", "Packets the agent's TUN dropped that belong to no service, by reason.",
+                        [("reason", reason.label)], count)
+            }
+        }
         for (service, counters) in counters {
             let snapshot = counters.snapshot()
             let id = "\(service)"
