@@ -33,6 +33,12 @@ final class TunInterface {
                 : "cannot create TUN device \(name): \(error)")
         }
         let interface = TunInterface(device: device, mtu: mtu, routes: [])
+        if case .v4 = address, !virtualIPs.contains(where: { if case .v6 = $0 { true } else { false } }) {
+            // An IPv4-only tunnel: no link-local address, router solicitations or MLD reports on the device,
+            // which would only be dropped (and counted) by the data plane. Best effort: /proc/sys may be
+            // read-only (systemd's ProtectKernelTunables), which changes nothing else.
+            Self.writeSysctl("/proc/sys/net/ipv6/conf/\(device.name)/disable_ipv6", "1")
+        }
         do throws(IPRouteError) {
             try IPRoute.setMTU(mtu, device: device.name)
             try IPRoute.addAddress(Self.hostPrefix(address), device: device.name)
@@ -57,6 +63,13 @@ final class TunInterface {
         for route in routes { try? IPRoute.removeRoute(route, device: device.name) }
         routes.removeAll()
         device.close()
+    }
+
+    private static func writeSysctl(_ path: String, _ value: String) {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = value.withCString { write(descriptor, $0, strlen($0)) }
+        Glibc.close(descriptor)
     }
 
     static func hostPrefix(_ address: IPAddress) -> String {
