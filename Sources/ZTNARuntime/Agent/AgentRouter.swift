@@ -19,6 +19,10 @@ final class AgentRouter {
     private(set) var unroutable: UInt64 = 0
     /// The link in use (the agent uses one relay at a time, DESIGN.md §8).
     var activeLink = 0
+    /// Called when the active relay says no connector serves `service` any more: its tunnel's connector is
+    /// gone (restarted, or left), so the tunnel can carry nothing and is better closed now than after its idle
+    /// timeout; a new one opens when a connector is back.
+    var onServiceLost: ((ServiceID) -> Void)?
 
     init(endpoint: QUICNIOEndpoint) {
         self.endpoint = endpoint
@@ -29,8 +33,13 @@ final class AgentRouter {
     }
 
     func linkEvent(_ index: Int, _ event: RelayLinkEvent) {
-        if case .session(.serviceDatagram(let service, let payload)) = event {
+        switch event {
+        case .session(.serviceDatagram(let service, let payload)):
             endpoint.receiveRelayed(Array(payload), route: route(for: service, link: index))
+        case .session(.availabilityChanged(let service, available: false)) where index == activeLink:
+            onServiceLost?(service)
+        default:
+            break
         }
     }
 

@@ -102,6 +102,11 @@ public final class AgentServer: Service, Sendable {
         try? await loop.submit { router.value.links = configuredLinks }.get()
         let tunnels = AgentTunnels(endpoint: endpoint, router: router, configuration: tunnelConfiguration(),
                                    trustRoots: trustRoots, logger: logger)
+        try? await loop.submit {
+            router.value.onServiceLost = { service in
+                Task { await tunnels.close(service, reason: "no connector serves the service") }
+            }
+        }.get()
         var forwarders: [(ForwardConfig, PortForwarder, SocketAddress)] = []
         for forward in settings.forwards {
             guard let service = settings.services.first(where: { $0.id == forward.service }),

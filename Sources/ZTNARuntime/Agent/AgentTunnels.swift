@@ -71,6 +71,13 @@ actor AgentTunnels: TunnelOpener {
         return try await task.value
     }
 
+    /// Closes `service`'s tunnel, if one is up (it is forgotten, and observers told, once it has closed).
+    func close(_ service: ServiceID, reason: String) async {
+        guard let tunnel = live[service] else { return }
+        logger.info("closing tunnel", metadata: ["service": "\(service)", "reason": "\(reason)"])
+        await tunnel.connection.close(errorCode: 0, reason: reason)
+    }
+
     /// Whether a tunnel for `service` is up.
     func isUp(_ service: ServiceID) -> Bool { live[service] != nil }
 

@@ -187,3 +187,47 @@ struct RelayFailoverEndToEndTests {
         await demo.stop()
     }
 }
+
+/// Connector restart mid-session (issue 5): the connector goes away and a new process takes its place. The relay
+/// tells the agent the service is unavailable, the agent closes the tunnel that led to the old connector, and
+/// opens a new one as soon as the new connector registers — traffic resumes without restarting the agent.
+@Suite("End to end: connector restart", .timeLimit(.minutes(3)))
+struct ConnectorRestartEndToEndTests {
+    @Test func trafficResumesAfterTheConnectorRestarts() async throws {
+        let demo = try await Demo.start(logger: LoopbackEndToEndTests.logger)
+        var restarted: ConnectorServer?
+        do {
+            _ = try await demo.exercise(tcpBytes: 64 << 10, udpEchoes: 3)
+            let before = await demo.agent.status().tunnels.map(\.since)
+            await demo.connector.shutdown()
+            let connector = try ConnectorServer(settings: demo.connector.settings, registry: MetricsRegistry(),
+                                                logger: LoopbackEndToEndTests.logger)
+            restarted = connector
+            _ = try await connector.start()
+            // Well inside the tunnels' 30 s idle timeout: the agent must not wait for it.
+            let page = try await withTimeLimit(.seconds(20), "HTTP GET after the connector restart") {
+                try await LoopbackClients.tcpExchange(demo.webForward, send: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+            }
+            #expect(String(decoding: page, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+            let data = (0..<(128 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 11) }
+            let echoed = try await withTimeLimit(.seconds(20), "TCP echo after the connector restart") {
+                try await LoopbackClients.tcpExchange(demo.tcpForward, send: data)
+            }
+            #expect(echoed == data)
+            let roundTrips = try await withTimeLimit(.seconds(20), "UDP echo after the connector restart") {
+                try await LoopbackClients.udpEchoRoundTrips(demo.udpForward, payloads: [[7, 8, 9]])
+            }
+            #expect(roundTrips.count == 1)
+            // New tunnels, to the new connector.
+            let after = await demo.agent.status().tunnels
+            #expect(!after.isEmpty && after.allSatisfy { tunnel in !before.contains(tunnel.since) })
+            #expect(await connector.status().tunnels.count == after.count)
+        } catch {
+            await restarted?.shutdown()
+            await demo.stop()
+            throw error
+        }
+        await restarted?.shutdown()
+        await demo.stop()
+    }
+}
