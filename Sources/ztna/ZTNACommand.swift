@@ -5,8 +5,8 @@ struct ZTNACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ztna",
         abstract: "Zero-trust network access: private applications reachable end-to-end over QUIC.",
-        discussion: "Available now: 'ztna relay', 'ztna connector', 'ztna agent' (port-forward mode), 'ztna certs' (deployment CA and certificates), 'ztna quic' (QUIC test server and client for interoperability checks), 'ztna echo' (UDP/TCP echo backend) and 'ztna bench quic'.",
-        subcommands: [DemoCommand.self, RelayCommand.self, ConnectorCommand.self, AgentCommand.self, StatusCommand.self, CertsCommand.self, QUICCommand.self, EchoCommand.self, BenchCommand.self]
+        discussion: "Available now: 'ztna demo', 'ztna relay', 'ztna connector', 'ztna agent' (TUN and port-forward modes), 'ztna probe' (tunnel test client), 'ztna status', 'ztna certs' (deployment CA and certificates), 'ztna quic' (QUIC test server and client for interoperability checks), 'ztna echo' (UDP/TCP echo backend) and 'ztna bench quic|relay'.",
+        subcommands: [DemoCommand.self, RelayCommand.self, ConnectorCommand.self, AgentCommand.self, ProbeCommand.self, StatusCommand.self, CertsCommand.self, QUICCommand.self, EchoCommand.self, BenchCommand.self]
     )
 }
 
