@@ -9,41 +9,83 @@ import ZTNAConfig
 /// One UDP flow of a connector's tunnel (DESIGN.md §4): a UDP socket connected to the backend, carrying the
 /// flow's payloads up and rebuilding the backend's replies as IP/UDP packets back through the tunnel.
 ///
-/// Datagrams queue (up to `TunnelLimits.udpFlowQueueLength`) while the backend's name resolves and the socket
-/// opens. `finish()` ends the flow: the queue drains, the socket closes, `run` returns.
+/// Datagrams queue (up to `TunnelLimits.udpFlowQueueLength`) only while the backend's name resolves and the
+/// socket opens; after that each one is written to the socket as it arrives (NIO's channel writability is the
+/// bound: a socket whose kernel buffer is full drops, `queue_full`). `finish()` ends the flow: the socket
+/// closes, `run` returns.
 final class ConnectorUDPFlow: Sendable {
     let key: UDPFlowKey
     let backend: HostPort
-    private let outgoing: AsyncStream<ByteBuffer>
-    private let outgoingInput: AsyncStream<ByteBuffer>.Continuation
+    private let phase: Mutex<Phase>
+    private let finished: AsyncStream<Never>
+    private let finishedInput: AsyncStream<Never>.Continuation
     private let lastActivity: Atomic<UInt64>
     private let queueLength: Int
+    private let counters: TunnelCounters
 
-    init(key: UDPFlowKey, backend: HostPort, queueLength: Int, now: NIODeadline) {
+    private enum Phase {
+        /// The socket is being opened; datagrams wait, in order.
+        case opening([ByteBuffer])
+        case open(any Channel)
+        case finished
+    }
+
+    init(key: UDPFlowKey, backend: HostPort, queueLength: Int, now: NIODeadline, counters: TunnelCounters) {
         self.key = key
+        self.counters = counters
         self.backend = backend
         self.queueLength = max(1, queueLength)
-        (outgoing, outgoingInput) = AsyncStream.makeStream(of: ByteBuffer.self,
-                                                           bufferingPolicy: .bufferingOldest(self.queueLength))
+        phase = Mutex(.opening([]))
+        (finished, finishedInput) = AsyncStream.makeStream(of: Never.self)
         lastActivity = Atomic(now.uptimeNanoseconds)
     }
 
     // MARK: - Inputs
 
-    /// Queues a payload for the backend; the drop reason when it cannot be (queue full, or the flow ended).
+    /// Sends a payload to the backend (or queues it while the socket opens); the drop reason when it cannot be
+    /// (queue or socket buffer full, or the flow ended).
     func enqueue(_ payload: ByteBuffer, now: NIODeadline) -> TunnelDropReason? {
         touch(now)
-        switch outgoingInput.yield(payload) {
-        case .enqueued: return nil
-        case .dropped: return .queueFull
-        case .terminated: return .noFlow
-        @unknown default: return .queueFull
+        return phase.withLock { phase in
+            switch phase {
+            case .opening(var queue):
+                guard queue.count < queueLength else { return .queueFull }
+                phase = .opening([])  // no copy-on-write of the queue while it grows
+                queue.append(payload)
+                phase = .opening(queue)
+                return nil
+            case .open(let channel):
+                return Self.write(payload, to: channel, counters: counters)
+            case .finished:
+                return .noFlow
+            }
         }
     }
 
-    /// Ends the flow (idle, or the tunnel closed): queued datagrams are still sent, then the socket closes.
+    /// A connected UDP socket takes plain buffers. Not writable: the kernel's buffer is full.
+    private static func write(_ payload: ByteBuffer, to channel: any Channel, counters: TunnelCounters) -> TunnelDropReason? {
+        guard channel.isWritable else { return .queueFull }
+        let count = payload.readableBytes
+        channel.writeAndFlush(payload, promise: nil)
+        counters.addBytesUp(count)
+        return nil
+    }
+
+    /// Ends the flow (idle, or the tunnel closed): the socket closes. Datagrams still waiting for it to open
+    /// are dropped and counted (`no_flow`).
     func finish() {
-        outgoingInput.finish()
+        endQueue(dropping: .noFlow)
+    }
+
+    /// Moves to `.finished`, counting the datagrams still queued under `reason`, and wakes `run`.
+    private func endQueue(dropping reason: TunnelDropReason) {
+        let queued: Int = phase.withLock { phase in
+            defer { phase = .finished }
+            if case .opening(let queue) = phase { return queue.count }
+            return 0
+        }
+        counters.drop(reason, count: queued)
+        finishedInput.finish()
     }
 
     /// Whether no packet went either way since `deadline`.
@@ -58,101 +100,86 @@ final class ConnectorUDPFlow: Sendable {
     // MARK: - Running
 
     /// Opens the backend socket and carries datagrams both ways until `finish()` or cancellation.
+    ///
+    /// The socket lives on the tunnel connection's event loop, so each backend reply becomes a tunnel DATAGRAM
+    /// right there (`sendDatagramOnLoop`): no queue and no task hop between the socket and the tunnel, so a
+    /// burst of replies is never dropped for want of a hop.
     func run(connection: QUICNIOConnection, counters: TunnelCounters, group: any EventLoopGroup,
              logger: Logger) async {
         guard let address = await BackendDialer.resolveUDP(backend) else {
             logger.debug("UDP backend does not resolve", metadata: ["backend": "\(backend)", "flow": "\(key)"])
-            await dropQueued(counters)
+            endQueue(dropping: .backendUnreachable)
             return
         }
-        let (replies, repliesInput) = AsyncStream.makeStream(of: ByteBuffer.self,
-                                                             bufferingPolicy: .bufferingOldest(queueLength))
         let channel: any Channel
         do {
-            channel = try await DatagramBootstrap(group: group)
+            channel = try await DatagramBootstrap(group: connection.eventLoop)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: TunnelLimits.udpReadBufferSize))
                 .connect(to: address) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPReplyHandler(repliesInput, counters: counters))
+                        try channel.pipeline.syncOperations.addHandler(
+                            UDPReplyHandler(flow: self, connection: connection, counters: counters))
                         return channel
                     }
                 }
         } catch {
             logger.debug("UDP backend socket failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
-            await dropQueued(counters)
+            endQueue(dropping: .backendUnreachable)
             return
         }
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.carryReplies(replies, connection: connection, counters: counters) }
-            for await payload in outgoing {
-                // A connected UDP socket takes plain buffers. Not writable: the kernel's buffer is full.
-                guard channel.isWritable else {
-                    counters.drop(.queueFull)
-                    continue
-                }
-                let count = payload.readableBytes
-                channel.writeAndFlush(payload, promise: nil)
-                counters.addBytesUp(count)
+        // The queued datagrams go first, then the flow writes each new one directly — in order, because the
+        // switch happens under the lock that `enqueue` takes.
+        let stillRunning: Bool = phase.withLock { phase in
+            guard case .opening(let queue) = phase else { return false }
+            for payload in queue {
+                if let reason = Self.write(payload, to: channel, counters: counters) { counters.drop(reason) }
             }
-            // Closing ends `replies` (channelInactive), which ends the reply task.
-            try? await channel.close()
+            phase = .open(channel)
+            return true
         }
+        if stillRunning {
+            for await _ in finished {}
+        }
+        try? await channel.close()
     }
 
-    /// Backend replies → IP/UDP packets from the flow's destination to its source → tunnel DATAGRAMs.
-    private func carryReplies(_ replies: AsyncStream<ByteBuffer>, connection: QUICNIOConnection,
-                              counters: TunnelCounters) async {
-        for await reply in replies {
-            touch(.now())
-            guard reply.readableBytes < TunnelLimits.udpReadBufferSize,
-                  let packet = key.replyPacket(payload: Array(buffer: reply)) else {
-                counters.drop(.oversize)
-                continue
-            }
-            do throws(QUICDatagramError) {
-                try await connection.send(datagram: packet)
-                counters.addBytesDown(reply.readableBytes)
-            } catch {
-                if case .tooLarge = error {
-                    counters.drop(.oversize)
-                    continue
-                }
-                return   // the tunnel is gone; the flow ends with it
-            }
+    /// A backend reply (on the tunnel's event loop) → an IP/UDP packet from the flow's destination to its
+    /// source → a tunnel DATAGRAM.
+    fileprivate func carryReply(_ reply: ByteBuffer, connection: QUICNIOConnection, counters: TunnelCounters) {
+        touch(.now())
+        guard reply.readableBytes < TunnelLimits.udpReadBufferSize,
+              let packet = key.replyPacket(payload: Array(buffer: reply)) else {
+            counters.drop(.oversize)
+            return
         }
-    }
-
-    /// The flow never got a socket: whatever is queued is dropped (the stream is finished, so the iteration
-    /// ends after the buffered elements without waiting).
-    private func dropQueued(_ counters: TunnelCounters) async {
-        finish()
-        for await _ in outgoing { counters.drop(.backendUnreachable) }
+        switch connection.sendDatagramOnLoop(packet) {
+        case .success: counters.addBytesDown(reply.readableBytes)
+        case .failure(.tooLarge): counters.drop(.oversize)
+        case .failure: counters.drop(.noFlow)   // the tunnel is gone; the flow ends with it
+        }
     }
 }
 
 // MARK: - Backend socket handler
 
-/// Hands a flow's backend replies to its reply task; ICMP errors reported on the connected socket
+/// Hands each backend reply to its flow, on the loop; ICMP errors reported on the connected socket
 /// (ECONNREFUSED: the backend port is closed) are ignored: UDP has no connection to fail.
 private final class UDPReplyHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
-    private let replies: AsyncStream<ByteBuffer>.Continuation
+    private let flow: ConnectorUDPFlow
+    private let connection: QUICNIOConnection
     private let counters: TunnelCounters
 
-    init(_ replies: AsyncStream<ByteBuffer>.Continuation, counters: TunnelCounters) {
-        self.replies = replies
+    init(flow: ConnectorUDPFlow, connection: QUICNIOConnection, counters: TunnelCounters) {
+        self.flow = flow
+        self.connection = connection
         self.counters = counters
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .dropped = replies.yield(Self.unwrapInboundIn(data).data) { counters.drop(.queueFull) }
+        flow.carryReply(Self.unwrapInboundIn(data).data, connection: connection, counters: counters)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {}
-
-    func channelInactive(context: ChannelHandlerContext) {
-        replies.finish()
-        context.fireChannelInactive()
-    }
 }

@@ -37,7 +37,7 @@ final class ConnectorUDPFlows: Sendable {
         let found: (flow: ConnectorUDPFlow, created: Bool)? = table.withLock { table in
             if let flow = table.flows[key] { return (flow, false) }
             guard !table.closed, table.flows.count < limit else { return nil }
-            let flow = ConnectorUDPFlow(key: key, backend: backend, queueLength: queueLength, now: now)
+            let flow = ConnectorUDPFlow(key: key, backend: backend, queueLength: queueLength, now: now, counters: counters)
             table.flows[key] = flow
             return (flow, true)
         }
