@@ -1,11 +1,12 @@
 import Foundation
+import QUICTLS
 import Testing
 import ZTNAConfig
 import ZTNAIdentity
 @testable import ZTNARuntime
 
-/// The optional `"revocationList"` key of connector.json and agent.json (DESIGN.md §7): decoded strictly and
-/// carried into the settings.
+/// The optional `"revocationList"` key of connector.json and agent.json (DESIGN.md §7): decoded strictly,
+/// carried into the settings, and loaded (or refused, naming the file and line) with the node's credentials.
 @Suite struct RevocationListSettingsTests {
     static let identity = #""identity": { "certificate": "c.crt", "privateKey": "c.key", "trustRoots": "ca.crt" }"#
 
@@ -39,6 +40,33 @@ import ZTNAIdentity
             == #"connector.json: unknown key "revocationlist""#)
         #expect(Self.error { _ = try AgentConfig(json: Array(#"{ "revocationList": "" }"#.utf8), file: "agent.json") }
             == "agent.json: revocationList: must not be empty")
+    }
+
+    @Test func credentialsLoadTheListOrNameTheBrokenLine() throws {
+        let deployment = try ThrowawayDeployment.create()
+        defer { deployment.remove() }
+        let node = try deployment.issue(.connector, name: "east", services: .all)
+        let list = deployment.directory + "/revoked.txt"
+        try "# revoked\n0A:1B:2C\nff # trailing comment\n".write(toFile: list, atomically: true, encoding: .utf8)
+        let loaded = try NodeCredentials.load(certificate: node.certificate, privateKey: node.privateKey,
+                                              trustRoots: deployment.caCertificate, revocationList: list,
+                                              tunnelRole: .server)
+        #expect(loaded.revocations.serials == ["a1b2c", "ff"])
+        let none = try NodeCredentials.load(certificate: node.certificate, privateKey: node.privateKey,
+                                            trustRoots: deployment.caCertificate, tunnelRole: .server)
+        #expect(none.revocations.serials.isEmpty)
+
+        try "0a1b\nnot-a-serial\n".write(toFile: list, atomically: true, encoding: .utf8)
+        #expect(throws: StartupError.self) {
+            try NodeCredentials.load(certificate: node.certificate, privateKey: node.privateKey,
+                                     trustRoots: deployment.caCertificate, revocationList: list, tunnelRole: .client)
+        }
+        do {
+            _ = try NodeCredentials.load(certificate: node.certificate, privateKey: node.privateKey,
+                                         trustRoots: deployment.caCertificate, revocationList: list, tunnelRole: .client)
+        } catch {
+            #expect(error.message.hasPrefix("\(list):2: not a hexadecimal certificate serial"), "\(error.message)")
+        }
     }
 
     /// The one-line description of the `ConfigError` `body` throws.
