@@ -7,7 +7,8 @@ import ZTNAProtocol
 /// { "relays": ["relay.example.com:4433"], "identity": { … }, "admin": "127.0.0.1:9092",
 ///   "tun": { "name": "ztna0", "mtu": 1280, "address": "10.100.0.254" },
 ///   "services": [ { "id": "web", "virtualIP": "10.100.0.2" }, { "id": "echo", "virtualIP": "10.100.0.1" } ],
-///   "forwards": [ { "listen": "127.0.0.1:8080", "service": "web", "port": 80, "protocol": "tcp" } ] }
+///   "forwards": [ { "listen": "127.0.0.1:8080", "service": "web", "port": 80, "protocol": "tcp" } ],
+///   "revocationList": "/etc/ztna/revoked.txt" }
 /// ```
 ///
 /// Validation: service ids valid and unique; virtual IPs are IPv4/IPv6 literals, unique, and not the TUN
@@ -21,14 +22,18 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     public var tun: TunConfig?
     public var services: [AgentService]
     public var forwards: [ForwardConfig]
+    /// Revoked certificate serials, optional (same format as the relay's: ZTNAIdentity's `RevocationList`);
+    /// connectors whose serial is listed are refused, and their tunnels closed on SIGHUP.
+    public var revocationList: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case relays, identity, admin, tun, services, forwards
+        case relays, identity, admin, tun, services, forwards, revocationList
     }
 
     public init(
         relays: [HostPort] = [], identity: IdentityConfig = IdentityConfig(), admin: HostPort = defaultAdmin,
-        tun: TunConfig? = nil, services: [AgentService] = [], forwards: [ForwardConfig] = []
+        tun: TunConfig? = nil, services: [AgentService] = [], forwards: [ForwardConfig] = [],
+        revocationList: String? = nil
     ) {
         self.relays = relays
         self.identity = identity
@@ -36,6 +41,7 @@ public struct AgentConfig: Sendable, Hashable, Codable {
         self.tun = tun
         self.services = services
         self.forwards = forwards
+        self.revocationList = revocationList
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,6 +53,7 @@ public struct AgentConfig: Sendable, Hashable, Codable {
         tun = try container.decodeIfPresent(TunConfig.self, forKey: .tun)
         services = try container.decodeIfPresent([AgentService].self, forKey: .services) ?? []
         forwards = try container.decodeIfPresent([ForwardConfig].self, forKey: .forwards) ?? []
+        revocationList = try container.decodeNonEmptyIfPresent(forKey: .revocationList)
         try validateReferences(servicesPath: container.path(.services), forwardsPath: container.path(.forwards))
     }
 

@@ -5,7 +5,8 @@ import ZTNAProtocol
 /// ```json
 /// { "relays": ["relay.example.com:4433"], "listen": "0.0.0.0:4434", "identity": { … }, "admin": "127.0.0.1:9091",
 ///   "services": [ { "id": "web",  "ports": [ { "port": 80, "protocol": "tcp", "backend": "127.0.0.1:8080" } ] },
-///                 { "id": "echo", "ports": [ { "port": 7, "protocol": "udp", "backend": "127.0.0.1:9999" } ], "icmp": true } ] }
+///                 { "id": "echo", "ports": [ { "port": 7, "protocol": "udp", "backend": "127.0.0.1:9999" } ], "icmp": true } ],
+///   "revocationList": "/etc/ztna/revoked.txt" }
 /// ```
 ///
 /// Validation: service ids are valid and unique; each service offers at least one port or ICMP; within a
@@ -19,20 +20,24 @@ public struct ConnectorConfig: Sendable, Hashable, Codable {
     public var identity: IdentityConfig
     public var admin: HostPort
     public var services: [ConnectorService]
+    /// Revoked certificate serials, optional (same format as the relay's: ZTNAIdentity's `RevocationList`);
+    /// agents whose serial is listed are refused, and disconnected on SIGHUP.
+    public var revocationList: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case relays, listen, identity, admin, services
+        case relays, listen, identity, admin, services, revocationList
     }
 
     public init(
         relays: [HostPort] = [], listen: HostPort = defaultListen, identity: IdentityConfig = IdentityConfig(),
-        admin: HostPort = defaultAdmin, services: [ConnectorService] = []
+        admin: HostPort = defaultAdmin, services: [ConnectorService] = [], revocationList: String? = nil
     ) {
         self.relays = relays
         self.listen = listen
         self.identity = identity
         self.admin = admin
         self.services = services
+        self.revocationList = revocationList
     }
 
     public init(from decoder: any Decoder) throws {
@@ -43,6 +48,7 @@ public struct ConnectorConfig: Sendable, Hashable, Codable {
         identity = try container.decodeIfPresent(IdentityConfig.self, forKey: .identity) ?? IdentityConfig()
         admin = try container.decodeIfPresent(HostPort.self, forKey: .admin) ?? Self.defaultAdmin
         services = try container.decodeIfPresent([ConnectorService].self, forKey: .services) ?? []
+        revocationList = try container.decodeNonEmptyIfPresent(forKey: .revocationList)
         var seen: Set<String> = []
         for (index, service) in services.enumerated() where !seen.insert(service.id.description).inserted {
             throw ConfigIssue.invalid(

@@ -26,6 +26,9 @@ struct AgentCommand: AsyncParsableCommand {
                   --forward 127.0.0.1:8080=web:80 --forward udp:127.0.0.1:5353=dns:53
             A service named by --forward needs no 'services' entry (its virtual IP is taken from 10.100.0.0/24).
             It prints one 'forwarding PROTO:HOST:PORT to SERVICE:PORT' line per forward. Both modes may run at once.
+
+            SIGHUP: reload certificate, key, CA bundle and revocation list ('revocationList', optional); tunnels
+            to connectors whose certificate is revoked or no longer verifies are closed, the others stay up.
             """)
 
     @Option(help: "Configuration file (JSON, DESIGN.md §5).")
@@ -58,6 +61,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try DaemonSupport.bootstrap(logLevel: logLevel, label: "ztna.agent")
+        let hangups = await DaemonRunner.ReloadSignal.trap()
         var (file, path) = try DaemonSupport.load(.agent, explicit: config, empty: AgentConfig(), AgentConfig.load)
         if !relays.isEmpty { file.relays = try relays.map { try DaemonSupport.hostPort($0, flag: "--relay") } }
         file.identity.override(certificate: cert, privateKey: key, trustRoots: ca)
@@ -94,6 +98,7 @@ struct AgentCommand: AsyncParsableCommand {
         DaemonSupport.announce(adminServer)
         var services: [any Service] = [agent]
         if let adminServer { services.append(adminServer) }
-        try await DaemonRunner.run(services: services, logger: logger)
+        try await DaemonRunner.run(services: services, logger: logger, reloadOn: hangups,
+                                   reload: { try await agent.reload() })
     }
 }

@@ -18,6 +18,8 @@ struct ConnectorCommand: AsyncParsableCommand {
             Each agent's certificate must grant the service its tunnel names; the connector checks it itself.
             When ready it prints 'listening on HOST:PORT' (and 'admin on http://HOST:PORT/').
             SIGTERM/SIGINT: close relay connections and tunnels, exit within 3 s.
+            SIGHUP: reload certificate, key, CA bundle and revocation list ('revocationList', optional); tunnels
+            of agents whose certificate is revoked or no longer verifies are closed, the others stay up.
             """)
 
     @Option(help: "Configuration file (JSON, DESIGN.md §5).")
@@ -46,6 +48,7 @@ struct ConnectorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try DaemonSupport.bootstrap(logLevel: logLevel, label: "ztna.connector")
+        let hangups = await DaemonRunner.ReloadSignal.trap()
         var (file, path) = try DaemonSupport.load(.connector, explicit: config, empty: ConnectorConfig(),
                                                   ConnectorConfig.load)
         if !relays.isEmpty { file.relays = try relays.map { try DaemonSupport.hostPort($0, flag: "--relay") } }
@@ -72,6 +75,7 @@ struct ConnectorCommand: AsyncParsableCommand {
         DaemonSupport.announce(adminServer)
         var services: [any Service] = [connector]
         if let adminServer { services.append(adminServer) }
-        try await DaemonRunner.run(services: services, logger: logger)
+        try await DaemonRunner.run(services: services, logger: logger, reloadOn: hangups,
+                                   reload: { try await connector.reload() })
     }
 }

@@ -25,9 +25,12 @@ public final class AgentServer: Service, Sendable {
     private let logger: Logger
     private let loop: any EventLoop
     private let group: any EventLoopGroup
-    private let trustRoots: TrustRoots
-    private let relayTLS: TLSContext
-    private let tunnelTLS: TLSContext
+    /// Replaced by `reload()` (SIGHUP).
+    private let credentials: Mutex<NodeCredentials>
+    private var trustRoots: TrustRoots { credentials.withLock { $0.trustRoots } }
+    private var relayTLS: TLSContext { credentials.withLock { $0.relayTLS } }
+    private var tunnelTLS: TLSContext { credentials.withLock { $0.tunnelTLS } }
+    private var revocations: RevocationList { credentials.withLock { $0.revocations } }
     private let counters: [ServiceID: TunnelCounters]
     /// TUN drops that belong to no service.
     private let interfaceCounters = TunnelCounters()
@@ -56,10 +59,8 @@ public final class AgentServer: Service, Sendable {
         self.loop = group.next()
         let credentials = try NodeCredentials.load(
             certificate: settings.certificate, privateKey: settings.privateKey, trustRoots: settings.trustRoots,
-            tunnelRole: .client)
-        trustRoots = credentials.trustRoots
-        relayTLS = credentials.relayTLS
-        tunnelTLS = credentials.tunnelTLS
+            revocationList: settings.revocationList, tunnelRole: .client)
+        self.credentials = Mutex(credentials)
         var counters: [ServiceID: TunnelCounters] = [:]
         for service in settings.services { counters[service.id] = TunnelCounters() }
         self.counters = counters
@@ -101,7 +102,7 @@ public final class AgentServer: Service, Sendable {
         let configuredLinks = links
         try? await loop.submit { router.value.links = configuredLinks }.get()
         let tunnels = AgentTunnels(endpoint: endpoint, router: router, configuration: tunnelConfiguration(),
-                                   trustRoots: trustRoots, logger: logger)
+                                   trustRoots: trustRoots, revocations: revocations, logger: logger)
         try? await loop.submit {
             router.value.onServiceLost = { service in
                 Task { await tunnels.close(service, reason: "no connector serves the service") }
@@ -240,6 +241,29 @@ public final class AgentServer: Service, Sendable {
         await endpoint.close()
         for task in tasks { await task.value }
         logger.notice("agent stopped")
+    }
+
+    // MARK: - Reload (SIGHUP)
+
+    /// Loads certificate, key, CA bundle and revocation list again (DESIGN.md §7). New tunnels use them at once,
+    /// the relay link from its next reconnect (the live relay connection stays); every established tunnel's
+    /// connector is checked again and those that fail (revoked, or no longer verifying) are closed with the
+    /// refusal code. On error nothing changes.
+    /// - Returns: how many tunnels were closed.
+    @discardableResult
+    public func reload() async throws(StartupError) -> Int {
+        let loaded = try NodeCredentials.load(
+            certificate: settings.certificate, privateKey: settings.privateKey, trustRoots: settings.trustRoots,
+            revocationList: settings.revocationList, tunnelRole: .client)
+        credentials.withLock { $0 = loaded }
+        let (links, tunnels) = state.withLock { ($0.links, $0.tunnels) }
+        for link in links { link.replaceTLS(loaded.relayTLS) }
+        let closed = await tunnels?.replaceCredentials(configuration: tunnelConfiguration(), trustRoots: loaded.trustRoots,
+                                                       revocations: loaded.revocations) ?? 0
+        logger.notice("agent reloaded credentials", metadata: [
+            "revoked.serials": "\(loaded.revocations.serials.count)", "disconnected": "\(closed)",
+        ])
+        return closed
     }
 
     // MARK: - Tunnels

@@ -18,6 +18,8 @@ public struct AgentSettings: Sendable {
     public var bindHost = "0.0.0.0"
     /// TUN mode (Linux, root): the interface to create; nil runs port-forward mode only.
     public var tun: Tun?
+    /// Revoked certificate serials (connectors refused, and their tunnels closed on `reload()`); nil: none.
+    public var revocationList: String?
 
     /// The split-tunnel interface (DESIGN.md §4, §5): its name, MTU, and the agent's tunnel address on it.
     public struct Tun: Sendable, Hashable {
@@ -68,6 +70,7 @@ public struct AgentSettings: Sendable {
         self.init(relays: config.relays, certificate: certificate, privateKey: privateKey, trustRoots: trustRoots,
                   admin: config.admin, services: config.services, forwards: config.forwards,
                   tunnelAddress: tunnelAddress)
+        revocationList = config.revocationList
         if let tun {
             try Self.checkVirtualIPs(config.services, tunnelAddress: tunnelAddress, file: file)
             self.tun = Tun(name: tun.name, mtu: tun.mtu)

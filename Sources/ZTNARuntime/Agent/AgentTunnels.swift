@@ -13,13 +13,17 @@ import Foundation
 
 /// The agent's tunnel connections (DESIGN.md §4): one QUIC connection per service, ALPN `ztna-tunnel-v1`,
 /// opened on demand over the active relay's relayed path, kept alive, re-opened after it is lost. Each
-/// connector certificate is checked here (`connector` grant for the service). Received DATAGRAMs (UDP/ICMP
-/// replies) are offered to the service's packet consumers.
+/// connector certificate is checked here (`connector` grant for the service, serial not revoked), and again
+/// after a reload (`replaceCredentials`). Received DATAGRAMs (UDP/ICMP replies) are offered to the service's
+/// packet consumers.
 actor AgentTunnels: TunnelOpener {
     private let endpoint: QUICNIOEndpoint
     private let router: NIOLoopBoundBox<AgentRouter>
-    private let configuration: QUICConfiguration
-    private let trustRoots: TrustRoots
+    private var configuration: QUICConfiguration
+    private var trustRoots: TrustRoots
+    private var revocations: RevocationList
+    /// Counts `replaceCredentials` calls: a tunnel whose check straddled one is checked again.
+    private var generation = 0
     private let logger: Logger
     private var live: [ServiceID: Tunnel] = [:]
     private var opening: [ServiceID: Task<QUICNIOConnection, any Error>] = [:]
@@ -38,11 +42,12 @@ actor AgentTunnels: TunnelOpener {
     static let openTimeout: Duration = .seconds(10)
 
     init(endpoint: QUICNIOEndpoint, router: NIOLoopBoundBox<AgentRouter>, configuration: QUICConfiguration,
-         trustRoots: TrustRoots, logger: Logger) {
+         trustRoots: TrustRoots, revocations: RevocationList = RevocationList(), logger: Logger) {
         self.endpoint = endpoint
         self.router = router
         self.configuration = configuration
         self.trustRoots = trustRoots
+        self.revocations = revocations
         self.logger = logger
     }
 
@@ -97,8 +102,7 @@ actor AgentTunnels: TunnelOpener {
         let connection = try await endpoint.connect(to: .relayed(route), serverName: TunnelSNI.serverName(for: service),
                                                     configuration: configuration)
         let connector: PeerIdentity
-        switch await TunnelAuthorization.check(chain: connection.peerCertificateChain, trustRoots: trustRoots,
-                                               as: .connector, for: service) {
+        switch await authorize(connection, for: service) {
         case .failure(let refusal):
             await connection.close(errorCode: TunnelRefusal.closeCode, reason: String(refusal.reason.prefix(200)))
             throw TunnelOpenError("connector refused: \(refusal.reason)")
@@ -110,6 +114,18 @@ actor AgentTunnels: TunnelOpener {
         logger.info("tunnel up", metadata: ["service": "\(service)", "connector": "\(connector.name)"])
         Task { await self.dispatch(service, connection) }
         return connection
+    }
+
+    /// Checks the connector against the current files, and again when a reload replaced them during the check
+    /// (the actor is reentrant): no tunnel is admitted under a revocation list that was already replaced.
+    private func authorize(_ connection: QUICNIOConnection,
+                           for service: ServiceID) async -> Result<PeerIdentity, TunnelRefusal> {
+        while true {
+            let checked = generation
+            let result = await TunnelAuthorization.check(chain: connection.peerCertificateChain, trustRoots: trustRoots,
+                                                         revocations: revocations, as: .connector, for: service)
+            if generation == checked { return result }
+        }
     }
 
     /// Hands received packets to the consumers until the connection closes, then forgets it.
@@ -152,6 +168,32 @@ actor AgentTunnels: TunnelOpener {
                 await tunnel.connection.close(errorCode: 0, reason: "relay failover")
             }
         }
+    }
+
+    // MARK: - Reload
+
+    /// The agent's reloaded files (DESIGN.md §7): new tunnels use them at once; every live tunnel's connector
+    /// is checked again and those that fail (revoked, or no longer verifying) are closed with the refusal code
+    /// — the others stay up. Returns how many were closed.
+    func replaceCredentials(configuration: QUICConfiguration, trustRoots: TrustRoots,
+                            revocations: RevocationList) async -> Int {
+        self.configuration = configuration
+        self.trustRoots = trustRoots
+        self.revocations = revocations
+        generation += 1
+        var closed = 0
+        for (service, tunnel) in live {
+            let result = await TunnelAuthorization.check(chain: tunnel.connection.peerCertificateChain,
+                                                         trustRoots: trustRoots, revocations: revocations,
+                                                         as: .connector, for: service)
+            guard case .failure(let refusal) = result else { continue }
+            closed += 1
+            logger.notice("tunnel closed after reload", metadata: [
+                "service": "\(service)", "connector": "\(tunnel.connector)", "reason": "\(refusal.reason)",
+            ])
+            await tunnel.connection.close(errorCode: TunnelRefusal.closeCode, reason: String(refusal.reason.prefix(200)))
+        }
+        return closed
     }
 
     // MARK: - Status and shutdown

@@ -19,28 +19,31 @@ import Foundation
 /// The connector daemon (DESIGN.md §3, §4, §5, §8): one UDP socket carrying its relay connections (one
 /// `RelayLink` per configured relay, each registering every service) and the tunnel connections agents open
 /// to it through those relays. Each tunnel is checked here — the agent's certificate must grant `agent` for
-/// the service its SNI names — and then served by `ConnectorTunnel` (TCP streams to backends, UDP flows,
-/// ICMP echo).
+/// the service its SNI names, and its serial must not be revoked — and then served by `ConnectorTunnel` (TCP
+/// streams to backends, UDP flows, ICMP echo). `reload()` (SIGHUP) swaps certificate, key, CA bundle and
+/// revocation list without dropping the tunnels whose agents still pass the check.
 public final class ConnectorServer: Service, Sendable {
     public let settings: ConnectorSettings
     private let logger: Logger
     private let loop: any EventLoop
     private let group: any EventLoopGroup
     private let registry: MetricsRegistry
-    private let trustRoots: TrustRoots
-    private let relayTLS: TLSContext
-    private let tunnelTLS: TLSContext
     private let services: [ServiceID: ConnectorService]
     private let counters: [ServiceID: TunnelCounters]
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let startedAt = Date()
 
     private struct State {
+        /// Replaced by `reload()`; `generation` counts the replacements.
+        var credentials: NodeCredentials
+        var generation = 0
         var endpoint: QUICNIOEndpoint?
         var router: NIOLoopBoundBox<ConnectorRouter>?
         var links: [RelayLink] = []
         var tasks: [Task<Void, Never>] = []
         var tunnels: [ObjectIdentifier: ConnectorTunnelReport] = [:]
+        /// The connection and service of each tunnel in `tunnels`, checked again by `reload()`.
+        var live: [ObjectIdentifier: (connection: QUICNIOConnection, service: ServiceID)] = [:]
         var refused = 0
         var stopping = false
     }
@@ -58,10 +61,8 @@ public final class ConnectorServer: Service, Sendable {
         self.registry = registry
         let credentials = try NodeCredentials.load(
             certificate: settings.certificate, privateKey: settings.privateKey, trustRoots: settings.trustRoots,
-            tunnelRole: .server)
-        trustRoots = credentials.trustRoots
-        relayTLS = credentials.relayTLS
-        tunnelTLS = credentials.tunnelTLS
+            revocationList: settings.revocationList, tunnelRole: .server)
+        state = Mutex(State(credentials: credentials))
         var services: [ServiceID: ConnectorService] = [:]
         var counters: [ServiceID: TunnelCounters] = [:]
         for service in settings.services {
@@ -75,7 +76,7 @@ public final class ConnectorServer: Service, Sendable {
 
     /// Tunnel connections (server side): DATAGRAM on, agent-opened bidirectional streams for TCP, and packets
     /// small enough to ride inside a relay DATAGRAM (DESIGN.md §4).
-    private func tunnelConfiguration() -> QUICConfiguration {
+    private func tunnelConfiguration(_ tunnelTLS: TLSContext) -> QUICConfiguration {
         var quic = QUICConfiguration(tls: tunnelTLS)
         quic.maxIdleTimeout = .seconds(30)
         quic.maxUDPPayloadSize = TunnelPacketSize.maxUDPPayload
@@ -89,11 +90,13 @@ public final class ConnectorServer: Service, Sendable {
 
     @discardableResult
     public func start() async throws(StartupError) -> SocketAddress {
+        let credentials = state.withLock { $0.credentials }
         let endpoint: QUICNIOEndpoint
         do {
             endpoint = try await QUICNIOEndpoint.bind(
                 host: settings.listen.host, port: Int(settings.listen.port),
-                configuration: QUICEndpointConfiguration(server: tunnelConfiguration()), group: loop, logger: logger)
+                configuration: QUICEndpointConfiguration(server: tunnelConfiguration(credentials.tunnelTLS)),
+                group: loop, logger: logger)
         } catch {
             throw StartupError("listen \(settings.listen): cannot bind the UDP socket: \(error)")
         }
@@ -102,7 +105,7 @@ public final class ConnectorServer: Service, Sendable {
         let serviceIDs = settings.services.map(\.id)
         var links: [RelayLink] = []
         for (index, relay) in settings.relays.enumerated() {
-            links.append(RelayLink(relay: relay, endpoint: endpoint, tls: relayTLS, role: .connector,
+            links.append(RelayLink(relay: relay, endpoint: endpoint, tls: credentials.relayTLS, role: .connector,
                                    services: serviceIDs, logger: logger) { event in
                 router.value.linkEvent(index, event)
             })
@@ -142,28 +145,46 @@ public final class ConnectorServer: Service, Sendable {
               let counters = counters[serviceID] else {
             return await refuse(connection, "SNI \"\(name)\" names no service offered here")
         }
-        let peer: PeerIdentity
-        switch await TunnelAuthorization.check(chain: connection.peerCertificateChain, trustRoots: trustRoots,
-                                               as: .agent, for: serviceID) {
-        case .failure(let refusal):
-            return await refuse(connection, refusal.reason)
-        case .success(let identity):
-            peer = identity
-        }
         let key = ObjectIdentifier(connection)
-        state.withLock { $0.tunnels[key] = ConnectorTunnelReport(agent: peer.name, service: "\(serviceID)",
-                                                                since: Date()) }
+        guard let peer = await admit(connection, as: key, for: serviceID) else { return }
         logger.info("tunnel open", metadata: ["agent": "\(peer.name)", "service": "\(serviceID)"])
         let tunnel = ConnectorTunnel(service: service, connection: connection, agentName: peer.name,
                                      counters: counters, limits: TunnelLimits(), logger: logger, group: group)
         await tunnel.run()
-        _ = state.withLock { $0.tunnels.removeValue(forKey: key) }
+        state.withLock { state in
+            state.tunnels[key] = nil
+            state.live[key] = nil
+        }
         logger.info("tunnel closed", metadata: ["agent": "\(peer.name)", "service": "\(serviceID)"])
     }
 
-    private func refuse(_ connection: QUICNIOConnection, _ reason: String) async {
+    /// Checks the agent with the current credentials and records its tunnel; nil once it has been refused.
+    private func admit(_ connection: QUICNIOConnection, as key: ObjectIdentifier,
+                       for serviceID: ServiceID) async -> PeerIdentity? {
+        while true {
+            let (credentials, generation) = state.withLock { ($0.credentials, $0.generation) }
+            switch await TunnelAuthorization.check(chain: connection.peerCertificateChain,
+                                                   trustRoots: credentials.trustRoots,
+                                                   revocations: credentials.revocations, as: .agent, for: serviceID) {
+            case .failure(let refusal):
+                await refuse(connection, refusal.reason)
+                return nil
+            case .success(let peer):
+                // A reload that ran during the check did not see this tunnel: check it again with the new files.
+                let recorded = state.withLock { state in
+                    guard state.generation == generation else { return false }
+                    state.tunnels[key] = ConnectorTunnelReport(agent: peer.name, service: "\(serviceID)", since: Date())
+                    state.live[key] = (connection, serviceID)
+                    return true
+                }
+                if recorded { return peer }
+            }
+        }
+    }
+
+    private func refuse(_ connection: QUICNIOConnection, _ reason: String, event: Logger.Message = "tunnel refused") async {
         state.withLock { $0.refused += 1 }
-        logger.notice("tunnel refused", metadata: ["reason": "\(reason)"])
+        logger.notice(event, metadata: ["reason": "\(reason)"])
         await connection.close(errorCode: TunnelRefusal.closeCode, reason: String(reason.prefix(200)))
     }
 
@@ -187,6 +208,45 @@ public final class ConnectorServer: Service, Sendable {
         await endpoint.close()
         for task in tasks { await task.value }
         logger.notice("connector stopped")
+    }
+
+    // MARK: - Reload (SIGHUP)
+
+    /// Loads certificate, key, CA bundle and revocation list again (DESIGN.md §7). New tunnel handshakes use
+    /// them at once, relay links from their next reconnect (the live relay connections stay); every
+    /// established tunnel's agent is checked again and those that fail (revoked, or no longer verifying) are
+    /// closed with the refusal code and counted as refused. On error nothing changes.
+    /// - Returns: how many tunnels were closed.
+    @discardableResult
+    public func reload() async throws(StartupError) -> Int {
+        let credentials = try NodeCredentials.load(
+            certificate: settings.certificate, privateKey: settings.privateKey, trustRoots: settings.trustRoots,
+            revocationList: settings.revocationList, tunnelRole: .server)
+        let (endpoint, links, live) = state.withLock { state in
+            state.credentials = credentials
+            state.generation += 1
+            return (state.endpoint, state.links, Array(state.live))
+        }
+        for link in links { link.replaceTLS(credentials.relayTLS) }
+        await endpoint?.replaceServerConfiguration(tunnelConfiguration(credentials.tunnelTLS))
+        var disconnected = 0
+        for (key, tunnel) in live {
+            let result = await TunnelAuthorization.check(
+                chain: tunnel.connection.peerCertificateChain, trustRoots: credentials.trustRoots,
+                revocations: credentials.revocations, as: .agent, for: tunnel.service)
+            guard case .failure(let refusal) = result else { continue }
+            disconnected += 1
+            await refuse(tunnel.connection, refusal.reason, event: "tunnel disconnected after reload")
+            // Gone from the status at once, not only when its `ConnectorTunnel` has wound down.
+            state.withLock { state in
+                state.tunnels[key] = nil
+                state.live[key] = nil
+            }
+        }
+        logger.notice("connector reloaded credentials", metadata: [
+            "revoked.serials": "\(credentials.revocations.serials.count)", "disconnected": "\(disconnected)",
+        ])
+        return disconnected
     }
 
     // MARK: - Observation

@@ -12,6 +12,8 @@ public struct ConnectorSettings: Sendable {
     /// Admin HTTP address; nil: none.
     public var admin: HostPort?
     public var services: [ConnectorService]
+    /// Revoked certificate serials (agents refused, and disconnected on `reload()`); nil: none.
+    public var revocationList: String?
 
     public init(relays: [HostPort], listen: HostPort, certificate: String, privateKey: String, trustRoots: String,
                 admin: HostPort? = ConnectorConfig.defaultAdmin, services: [ConnectorService]) {
@@ -35,5 +37,6 @@ public struct ConnectorSettings: Sendable {
         guard !config.services.isEmpty else { throw StartupError("\(file): no services to offer (set \"services\")") }
         self.init(relays: config.relays, listen: config.listen, certificate: certificate, privateKey: privateKey,
                   trustRoots: trustRoots, admin: config.admin, services: config.services)
+        revocationList = config.revocationList
     }
 }

@@ -34,7 +34,9 @@ public final class Demo: Sendable {
     /// Starts everything (admin servers are the caller's business). `relayCount` > 1 starts several relays:
     /// the connector registers with all of them, the agent uses them in order (failover).
     /// `firstRelayPort` (0: any free port) lets a test restart the first relay on a known port.
-    public static func start(logger: Logger, relayCount: Int = 1, firstRelayPort: UInt16 = 0) async throws -> Demo {
+    /// `revocationList` (tests of `reload()`) becomes the connector's and the agent's `revocationList`.
+    public static func start(logger: Logger, relayCount: Int = 1, firstRelayPort: UInt16 = 0,
+                             revocationList: String? = nil) async throws -> Demo {
         let deployment = try ThrowawayDeployment.create()
         var cleanup: [@Sendable () async -> Void] = [{ deployment.remove() }]
         do {
@@ -65,20 +67,20 @@ public final class Demo: Sendable {
             let webID = try Self.service("web")
             let echoID = try Self.service("echo")
             let connectorIdentity = try deployment.issue(.connector, name: "demo-connector", services: .services([webID, echoID]))
-            let connector = try ConnectorServer(
-                settings: ConnectorSettings(
-                    relays: relayHostPorts, listen: HostPort(host: "127.0.0.1", port: 0),
-                    certificate: connectorIdentity.certificate, privateKey: connectorIdentity.privateKey,
-                    trustRoots: deployment.caCertificate, admin: nil,
-                    services: [
-                        ConnectorService(id: webID, ports: [ServicePort(port: 80, protocol: .tcp,
-                                                                        backend: try Self.hostPort(web.address))]),
-                        ConnectorService(id: echoID, ports: [
-                            ServicePort(port: 7, protocol: .udp, backend: try Self.hostPort(echo.udpAddress)),
-                            ServicePort(port: 7, protocol: .tcp, backend: try Self.hostPort(echo.tcpAddress)),
-                        ], icmp: true),
-                    ]),
-                registry: registry, logger: logger)
+            var connectorSettings = ConnectorSettings(
+                relays: relayHostPorts, listen: HostPort(host: "127.0.0.1", port: 0),
+                certificate: connectorIdentity.certificate, privateKey: connectorIdentity.privateKey,
+                trustRoots: deployment.caCertificate, admin: nil,
+                services: [
+                    ConnectorService(id: webID, ports: [ServicePort(port: 80, protocol: .tcp,
+                                                                    backend: try Self.hostPort(web.address))]),
+                    ConnectorService(id: echoID, ports: [
+                        ServicePort(port: 7, protocol: .udp, backend: try Self.hostPort(echo.udpAddress)),
+                        ServicePort(port: 7, protocol: .tcp, backend: try Self.hostPort(echo.tcpAddress)),
+                    ], icmp: true),
+                ])
+            connectorSettings.revocationList = revocationList
+            let connector = try ConnectorServer(settings: connectorSettings, registry: registry, logger: logger)
             try await connector.start()
             cleanup.append { await connector.shutdown() }
 
@@ -94,6 +96,7 @@ public final class Demo: Sendable {
                 trustRoots: deployment.caCertificate, admin: nil,
                 services: AgentService.completing([], forwards: forwards), forwards: forwards)
             agentSettings.bindHost = "127.0.0.1"
+            agentSettings.revocationList = revocationList
             let agent = try AgentServer(settings: agentSettings, registry: registry, logger: logger)
             let bound = try await agent.start()
             cleanup.append { await agent.shutdown() }

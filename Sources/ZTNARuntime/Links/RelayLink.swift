@@ -4,6 +4,7 @@ import NIOPosix
 public import QUICCore
 public import QUICNIO
 public import QUICTLS
+import Synchronization
 public import ZTNAConfig
 public import ZTNAProtocol
 
@@ -17,7 +18,8 @@ public import ZTNAProtocol
 public final class RelayLink: Sendable {
     public let relay: HostPort
     private let endpoint: QUICNIOEndpoint
-    private let configuration: QUICConfiguration
+    /// Replaced by `replaceTLS(_:)` (SIGHUP); read at each connection attempt.
+    private let configuration: Mutex<QUICConfiguration>
     private let box: NIOLoopBoundBox<RelayLinkState>
     private let logger: Logger
     /// How long one connection attempt may take to complete its handshake.
@@ -49,7 +51,7 @@ public final class RelayLink: Sendable {
                 services: [ServiceID], logger: Logger, events: @escaping @Sendable (RelayLinkEvent) -> Void) {
         self.relay = relay
         self.endpoint = endpoint
-        self.configuration = Self.quicConfiguration(tls: tls)
+        self.configuration = Mutex(Self.quicConfiguration(tls: tls))
         var logger = logger
         logger[metadataKey: "relay"] = "\(relay)"
         self.logger = logger
@@ -74,7 +76,7 @@ public final class RelayLink: Sendable {
                 // A relay that is gone does not answer at all (an unconnected UDP socket hears no ICMP error):
                 // give up on a handshake after `handshakeTimeout` instead of the idle timeout, so an agent fails
                 // over in seconds.
-                let endpoint = self.endpoint, configuration = self.configuration, host = relay.host
+                let endpoint = self.endpoint, configuration = self.configuration.withLock { $0 }, host = relay.host
                 let connection = try await withTimeLimit(Self.handshakeTimeout, "handshake with relay \(relay)") {
                     try await endpoint.connect(to: address, serverName: host, configuration: configuration)
                 }
@@ -107,6 +109,13 @@ public final class RelayLink: Sendable {
             let delay = backoff.nextDelay(connectedFor: connectedFor, using: &random)
             try? await Task.sleep(for: delay)
         }
+    }
+
+    /// The node's reloaded identity (DESIGN.md §7): used from the next connection attempt on. The live
+    /// connection, authenticated with the previous certificate, is not dropped.
+    public func replaceTLS(_ tls: TLSContext) {
+        let quic = Self.quicConfiguration(tls: tls)
+        configuration.withLock { $0 = quic }
     }
 
     /// Host names are resolved at every attempt (DESIGN.md §5), off the event loop.
