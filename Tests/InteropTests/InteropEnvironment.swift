@@ -110,20 +110,6 @@ struct InteropEnvironment: Sendable {
 
     /// Runs a short probe command, killed after 30 s, returning its exit status and combined output.
     private static func run(_ executable: URL, _ arguments: [String]) -> (status: Int32, output: String)? {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return nil }
-        let pid = process.processIdentifier
-        let watchdog = DispatchWorkItem { _ = kill(pid, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(30), execute: watchdog)
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        LabCommand.run(executable, arguments, timeoutSeconds: 30).map { ($0.status, $0.output) }
     }
 }

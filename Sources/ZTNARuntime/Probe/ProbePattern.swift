@@ -1,3 +1,5 @@
+import ZTNAProtocol
+
 /// What fills a probe payload after its 8-byte sequence number (`ztna probe --pattern`).
 ///
 /// Every pattern is a pure function of (sequence number, byte offset, seed), so the probe never stores what
@@ -72,21 +74,5 @@ public enum ProbePattern: String, Sendable, Hashable, Codable, CaseIterable {
     /// One stream per packet: the golden-ratio multiple spreads consecutive sequence numbers apart.
     private static func randomSeed(_ seed: UInt64, _ sequence: UInt64) -> UInt64 {
         seed ^ (sequence &* 0x9E37_79B9_7F4A_7C15)
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014): tiny,
-/// fast, and deterministic for a seed — payload bytes, not cryptography.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -175,8 +175,7 @@ public final class ConnectorTunnel: Sendable {
                     guard let flow = flows.dispatch(key, payload: payload, backend: backend, now: .now()) else { break }
                     logger.trace("UDP flow opened", metadata: ["flow": "\(key)", "backend": "\(backend)"])
                     group.addTask {
-                        await flow.run(connection: self.connection, counters: self.counters, group: self.group,
-                                       logger: self.logger)
+                        await flow.run(connection: self.connection, logger: self.logger)
                         self.flows.ended(flow)
                     }
                 case .reply(let packet):

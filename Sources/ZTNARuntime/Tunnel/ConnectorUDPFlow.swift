@@ -104,8 +104,7 @@ final class ConnectorUDPFlow: Sendable {
     /// The socket lives on the tunnel connection's event loop, so each backend reply becomes a tunnel DATAGRAM
     /// right there (`sendDatagramOnLoop`): no queue and no task hop between the socket and the tunnel, so a
     /// burst of replies is never dropped for want of a hop.
-    func run(connection: QUICNIOConnection, counters: TunnelCounters, group: any EventLoopGroup,
-             logger: Logger) async {
+    func run(connection: QUICNIOConnection, logger: Logger) async {
         guard let address = await BackendDialer.resolveUDP(backend) else {
             logger.debug("UDP backend does not resolve", metadata: ["backend": "\(backend)", "flow": "\(key)"])
             endQueue(dropping: .backendUnreachable)
@@ -118,7 +117,7 @@ final class ConnectorUDPFlow: Sendable {
                 .connect(to: address) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            UDPReplyHandler(flow: self, connection: connection, counters: counters))
+                            UDPReplyHandler(flow: self, connection: connection, counters: self.counters))
                         return channel
                     }
                 }
