@@ -169,6 +169,7 @@ let package = Package(
         .testTarget(
             name: "QUICNIOTests",
             dependencies: ["QUICNIO", "QUICCore", "QUICTLS", "QUICTestFixtures",
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strictSettings

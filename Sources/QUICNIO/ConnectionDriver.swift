@@ -148,7 +148,7 @@ final class ConnectionDriver {
     func finish(_ reason: QUICCloseReason) {
         guard closeReason == nil else { return }
         closeReason = reason
-        finalStatistics = handler.endpoint.connection(handle)?.statistics
+        finalStatistics = handler.endpoint.connection(handle)?.statistics ?? handler.endpoint.takeFinalStatistics(handle)
         let open = streams
         streams.removeAll()
         for stream in open.values { stream.connectionClosed(reason) }
@@ -286,9 +286,13 @@ final class ConnectionDriver {
         return .queued
     }
 
+    /// Queues one datagram. Only a datagram that was queued schedules a flush: a full queue changed nothing,
+    /// and this runs inside `flush()` for parked senders — scheduling another flush there would make the loop
+    /// run flush tasks back to back without ever reading the socket, so the ACKs that open the congestion
+    /// window would never be read.
     private func tryQueue(_ bytes: [UInt8]) -> DatagramOutcome {
         let limit = datagramSendQueueLimit
-        let outcome = withConnection { connection -> DatagramOutcome in
+        let outcome = handler.endpoint.withConnection(handle) { connection -> DatagramOutcome in
             guard connection.queuedDatagramCount < limit else { return .full }
             do throws(QUICDatagramError) {
                 try connection.sendDatagram(bytes)
@@ -297,6 +301,7 @@ final class ConnectionDriver {
                 return .rejected(error)
             }
         }
+        if case .queued? = outcome { handler.scheduleFlush() }
         return outcome ?? .rejected(.notConnected)
     }
 

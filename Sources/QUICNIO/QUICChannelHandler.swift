@@ -402,6 +402,7 @@ extension QUICChannelHandler {
             case .connected:
                 established(handle)
             case .closed(let reason):
+                _ = endpoint.takeFinalStatistics(handle)
                 logger.debug("QUIC handshake failed", metadata: ["quic.connection": "\(handle)", "quic.reason": "\(reason)"])
                 connecting.removeValue(forKey: handle)?.waiter.fail(.connectionClosed(reason))
             default:

@@ -110,7 +110,12 @@ public struct QUICBench: Sendable {
         let clock = BenchClock()
         var sent = 0
         while clock.elapsedSeconds < seconds {
-            try await connection.send(datagrams: batch)
+            do {
+                try await connection.send(datagrams: batch)
+            } catch {
+                throw QUICBenchError.connectionLost(phase: "one-way \(size)-byte DATAGRAMs", after: sent,
+                                                    reason: "\(await connection.closed); \(await connection.statistics)")
+            }
             sent += batch.count
         }
         let elapsed = clock.elapsedSeconds
@@ -156,5 +161,17 @@ public struct QUICBench: Sendable {
 
     static func milliseconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+}
+
+/// Why a QUIC benchmark phase stopped early.
+public enum QUICBenchError: Error, CustomStringConvertible {
+    case connectionLost(phase: String, after: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .connectionLost(let phase, let after, let reason):
+            "\(phase): the connection closed after \(after) datagrams were queued (\(reason))"
+        }
     }
 }

@@ -1,4 +1,7 @@
+import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import QUICCore
 import QUICNIO
 import Testing
@@ -86,5 +89,43 @@ struct QUICNIOConnectionTests {
             await connection.close()
         }
         await server.close()
+    }
+
+    /// A sender parked on a full send queue while the congestion window is full must not keep the event loop
+    /// busy: the loop has to read the ACKs that open the window. (Servicing parked senders used to schedule
+    /// another flush every time, so the loop ran flush tasks back to back, never read the socket, and the
+    /// connection died of its idle timeout.) The server's loop sleeps first, so the client's window fills
+    /// before any ACK arrives.
+    @Test func parkedSenderLetsTheLoopReadAcknowledgements() async throws {
+        let setup = try TestSetup()
+        defer { setup.remove() }
+        let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let received = NIOLockedValueBox(0)
+        let server = try await QUICServer.bind(port: 0, configuration: try setup.serverEndpointConfiguration(),
+                                               group: serverGroup)
+        Task {
+            for await connection in server.connections {
+                for await _ in connection.datagrams { received.withLockedValue { $0 += 1 } }
+            }
+        }
+        let configuration = try setup.clientConfiguration {
+            $0.datagramSendQueueLimit = 4
+            $0.maxIdleTimeout = .seconds(3)
+        }
+        try await withTimeout(.seconds(60)) {
+            let connection = try await QUICClient.connect(to: server.localAddress, serverName: "localhost",
+                                                          configuration: configuration, group: clientGroup)
+            serverGroup.next().execute { usleep(300_000) }
+            let batch = (0..<64).map { testBytes(count: 1_000, seed: $0) }
+            for _ in 0..<100 { try await connection.send(datagrams: batch) }
+            let statistics = await connection.statistics
+            #expect(statistics.datagramsSent + statistics.datagramsDropped == 6_400)
+            await connection.close()
+        }
+        #expect(received.withLockedValue { $0 } > 0)
+        await server.close()
+        try await serverGroup.shutdownGracefully()
+        try await clientGroup.shutdownGracefully()
     }
 }

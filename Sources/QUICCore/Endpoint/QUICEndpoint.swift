@@ -30,6 +30,9 @@ public struct QUICEndpoint {
     var dirtySet = Set<ConnectionHandle>()
     var timers = TimerHeap()
     var events = Deque<QUICEndpointEvent>()
+    /// Statistics of connections forgotten in the same step that reported their `.closed` (an idle timeout or a
+    /// stateless reset closes without a closing period), until the shell takes them with `takeFinalStatistics`.
+    var finalStatistics: [ConnectionHandle: QUICConnectionStatistics] = [:]
     /// Stateless responses (Version Negotiation, Retry, stateless reset) waiting to be sent.
     var statelessTransmits = Deque<QUICTransmit>()
     let tokenSealer: TokenSealer
@@ -100,6 +103,12 @@ public struct QUICEndpoint {
         connections[handle]
     }
 
+    /// The statistics of a connection that closed and was forgotten at once (see `finalStatistics`); each is
+    /// handed out once. Call it when handling the connection's `.closed` event.
+    public mutating func takeFinalStatistics(_ handle: ConnectionHandle) -> QUICConnectionStatistics? {
+        finalStatistics.removeValue(forKey: handle)
+    }
+
     public var connectionCount: Int { connections.count }
     public var connectionHandles: [ConnectionHandle] { Array(connections.keys) }
 
@@ -107,6 +116,7 @@ public struct QUICEndpoint {
     /// shutdown's drain period). No events follow for them.
     public mutating func discardAllConnections() {
         connections.removeAll()
+        finalStatistics.removeAll()
         routes.removeAll()
         extraRoutes.removeAll()
         resetTokenOwners.removeAll()
@@ -209,7 +219,11 @@ public struct QUICEndpoint {
     /// Moves a connection's events, routing changes and timer into the endpoint; forgets closed connections.
     private mutating func service(_ handle: ConnectionHandle) {
         guard var connection = connections.removeValue(forKey: handle) else { return }
-        while let event = connection.pollEvent() { events.append(.connection(handle, event)) }
+        var reportedClose = false
+        while let event = connection.pollEvent() {
+            if case .closed = event { reportedClose = true }
+            events.append(.connection(handle, event))
+        }
         for change in connection.routingChanges {
             if change.add { routes[change.id] = handle } else if routes[change.id] == handle { routes[change.id] = nil }
         }
@@ -231,6 +245,7 @@ public struct QUICEndpoint {
             for id in connection.routedConnectionIDs where routes[id] == handle { routes[id] = nil }
             for id in extraRoutes.removeValue(forKey: handle) ?? [] where routes[id] == handle { routes[id] = nil }
             timers.set(handle, to: nil)
+            if reportedClose { finalStatistics[handle] = connection.statistics }
             return
         }
         timers.set(handle, to: connection.pollTimeout())

@@ -50,6 +50,13 @@ struct LifecycleTests {
         #expect(pair.serverEvents.last == .closed(.idleTimeout))
         #expect(pair.client.connectionCount == 0)
         #expect(pair.server.connectionCount == 0)
+        // The connection is forgotten as it reports `.closed`: its statistics are kept for the shell, once.
+        let handle = try #require(pair.clientHandle)
+        let kept = pair.client.takeFinalStatistics(handle)
+        let statistics = try #require(kept)
+        #expect(statistics.packetsSent > 0)
+        #expect(statistics.packetsReceived > 0)
+        #expect(pair.client.takeFinalStatistics(handle) == nil)
     }
 
     @Test func keepAliveKeepsAnIdleConnectionOpen() throws {
