@@ -103,7 +103,7 @@ extension QUICEndpoint {
         admission.started(handle, from: remote, now: now)
         statistics.handshakesInProgress = admission.handshakesInProgress
         events.append(.accepted(handle))
-        connections[handle]!.handle(datagram: datagram, from: remote, now: now)
+        mutate(handle) { $0.handle(datagram: datagram, from: remote, now: now) }
     }
 
     // MARK: - Version Negotiation (RFC 9000 §6.1, §17.2.1)

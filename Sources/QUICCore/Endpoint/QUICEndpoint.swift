@@ -16,7 +16,8 @@ public import QUICWire
 public struct QUICEndpoint {
     public private(set) var configuration: QUICEndpointConfiguration
     var random: QUICRandom
-    var connections: [ConnectionHandle: QUICConnection] = [:]
+    /// The connections, each in its own slot (changed in place; see `ConnectionSlot`).
+    var connections: [ConnectionHandle: ConnectionSlot] = [:]
     var routes: [ConnectionID: ConnectionHandle] = [:]
     /// Extra routes per connection (client-chosen Initial DCIDs), removed with the connection.
     var extraRoutes: [ConnectionHandle: [ConnectionID]] = [:]
@@ -95,12 +96,24 @@ public struct QUICEndpoint {
                                                      _ body: (inout QUICConnection) throws(E) -> R) throws(E) -> R? {
         guard connections.index(forKey: handle) != nil else { return nil }
         markDirty(handle)
-        return try body(&connections[handle]!)
+        return try mutate(handle, body)
+    }
+
+    /// Runs `body` on a connection in place (nil: unknown handle). A slot that a copy of this endpoint shares
+    /// is cloned first, so endpoints keep value semantics.
+    @inline(__always)
+    mutating func mutate<R, E: Error>(_ handle: ConnectionHandle,
+                                      _ body: (inout QUICConnection) throws(E) -> R) throws(E) -> R? {
+        guard let index = connections.index(forKey: handle) else { return nil }
+        if !isKnownUniquelyReferenced(&connections.values[index]) {
+            connections.values[index] = ConnectionSlot(connections.values[index].connection)
+        }
+        return try body(&connections.values[index].connection)
     }
 
     /// A read-only view of a connection.
     public func connection(_ handle: ConnectionHandle) -> QUICConnection? {
-        connections[handle]
+        connections[handle]?.connection
     }
 
     /// The statistics of a connection that closed and was forgotten at once (see `finalStatistics`); each is
@@ -137,7 +150,7 @@ public struct QUICEndpoint {
             return
         }
         if let handle = routes[destination], connections.index(forKey: handle) != nil {
-            connections[handle]!.handle(datagram: datagram, from: remote, now: now)
+            mutate(handle) { $0.handle(datagram: datagram, from: remote, now: now) }
             markDirty(handle)
             return
         }
@@ -145,7 +158,7 @@ public struct QUICEndpoint {
             handleUnroutedLongHeader(datagram, from: remote, now: now)
         } else if datagram.count >= 21, let token = StatelessResetToken(Array(datagram.suffix(16))),
                   let handle = resetTokenOwners[token], connections.index(forKey: handle) != nil {
-            connections[handle]!.handleStatelessReset()
+            mutate(handle) { $0.handleStatelessReset() }
             markDirty(handle)
         } else {
             sendStatelessReset(answering: datagram, destination: destination, to: remote, now: now)
@@ -155,7 +168,7 @@ public struct QUICEndpoint {
     /// Fires every connection timer that is due.
     public mutating func handleTimeout(now: NIODeadline) {
         for handle in timers.popExpired(now: now) where connections.index(forKey: handle) != nil {
-            connections[handle]!.handleTimeout(now: now)
+            mutate(handle) { $0.handleTimeout(now: now) }
             markDirty(handle)
         }
     }
@@ -166,7 +179,7 @@ public struct QUICEndpoint {
     public mutating func pollTransmit(now: NIODeadline) -> QUICTransmit? {
         if let transmit = statelessTransmits.popFirst() { return transmit }
         while let handle = dirty.first {
-            if connections.index(forKey: handle) != nil, let transmit = connections[handle]!.pollTransmit(now: now) {
+            if let transmit = mutate(handle, { $0.pollTransmit(now: now) }) ?? nil {
                 return transmit
             }
             dirty.removeFirst()
@@ -186,7 +199,7 @@ public struct QUICEndpoint {
 
     /// When `handleTimeout(now:)` must be called next.
     public mutating func pollTimeout() -> NIODeadline? {
-        for handle in dirty { timers.set(handle, to: connections[handle]?.pollTimeout()) }
+        for handle in dirty { timers.set(handle, to: connections[handle]?.connection.pollTimeout()) }
         return timers.earliest()
     }
 
@@ -202,7 +215,7 @@ public struct QUICEndpoint {
         let handle = ConnectionHandle(nextHandle)
         nextHandle += 1
         for id in connection.routedConnectionIDs { routes[id] = handle }
-        connections[handle] = connection
+        connections[handle] = ConnectionSlot(connection)
         markDirty(handle)
         return handle
     }
@@ -212,43 +225,47 @@ public struct QUICEndpoint {
     }
 
     private mutating func drainEvents(_ handle: ConnectionHandle) {
-        guard connections.index(forKey: handle) != nil else { return }
-        while let event = connections[handle]!.pollEvent() { events.append(.connection(handle, event)) }
+        while let event = mutate(handle, { $0.pollEvent() }) ?? nil { events.append(.connection(handle, event)) }
     }
 
     /// Moves a connection's events, routing changes and timer into the endpoint; forgets closed connections.
     private mutating func service(_ handle: ConnectionHandle) {
-        guard var connection = connections.removeValue(forKey: handle) else { return }
+        // `mutate` makes the slot ours alone; then the connection is changed in place through it.
+        guard mutate(handle, { _ in }) != nil, let slot = connections[handle] else { return }
         var reportedClose = false
-        while let event = connection.pollEvent() {
+        while let event = slot.connection.pollEvent() {
             if case .closed = event { reportedClose = true }
             events.append(.connection(handle, event))
         }
-        for change in connection.routingChanges {
-            if change.add { routes[change.id] = handle } else if routes[change.id] == handle { routes[change.id] = nil }
+        if !slot.connection.routingChanges.isEmpty {
+            for change in slot.connection.routingChanges {
+                if change.add { routes[change.id] = handle } else if routes[change.id] == handle { routes[change.id] = nil }
+            }
+            slot.connection.routingChanges.removeAll()
         }
-        connection.routingChanges.removeAll()
-        if admission.isInProgress(handle), connection.handshakeComplete || connection.isClosed {
-            if !connection.handshakeComplete {
-                statistics.handshakeFailures[connection.closeReason?.label ?? "unknown", default: 0] += 1
+        let handshakeComplete = slot.connection.handshakeComplete
+        let isClosed = slot.connection.isClosed
+        if admission.isInProgress(handle), handshakeComplete || isClosed {
+            if !handshakeComplete {
+                statistics.handshakeFailures[slot.connection.closeReason?.label ?? "unknown", default: 0] += 1
             }
             admission.finished(handle)
             statistics.handshakesInProgress = admission.handshakesInProgress
         }
-        let token = connection.isClosed ? nil : connection.peerStatelessResetToken
+        let token = isClosed ? nil : slot.connection.peerStatelessResetToken
         if resetTokenOfConnection[handle] != token {
             if let old = resetTokenOfConnection[handle], resetTokenOwners[old] == handle { resetTokenOwners[old] = nil }
             resetTokenOfConnection[handle] = token
             if let token { resetTokenOwners[token] = handle }
         }
-        if connection.isClosed {
-            for id in connection.routedConnectionIDs where routes[id] == handle { routes[id] = nil }
+        if isClosed {
+            connections[handle] = nil
+            for id in slot.connection.routedConnectionIDs where routes[id] == handle { routes[id] = nil }
             for id in extraRoutes.removeValue(forKey: handle) ?? [] where routes[id] == handle { routes[id] = nil }
             timers.set(handle, to: nil)
-            if reportedClose { finalStatistics[handle] = connection.statistics }
+            if reportedClose { finalStatistics[handle] = slot.connection.statistics }
             return
         }
-        timers.set(handle, to: connection.pollTimeout())
-        connections[handle] = connection
+        timers.set(handle, to: slot.connection.pollTimeout())
     }
 }

@@ -59,6 +59,22 @@ struct LifecycleTests {
         #expect(pair.client.takeFinalStatistics(handle) == nil)
     }
 
+    /// Connections live in heap slots inside the endpoint (changed in place); a copy of an endpoint must still
+    /// be independent: changing one copy's connection leaves the other's as it was (copy-on-write).
+    @Test func endpointCopiesDoNotShareConnections() throws {
+        var pair = try QUICPair()
+        #expect(try pair.establish())
+        let handle = try #require(pair.clientHandle)
+        var copy = pair.client
+        _ = copy.withConnection(handle) { $0.close(errorCode: 7, reason: "copy", now: pair.now) }
+        #expect(copy.connection(handle)?.isEstablished == false)
+        #expect(pair.client.connection(handle)?.isEstablished == true)
+        // And the other way round: the original changes, the copy keeps its own closing connection.
+        _ = pair.client.withConnection(handle) { $0.close(errorCode: 9, reason: "original", now: pair.now) }
+        #expect(copy.connection(handle)?.closedReason
+                == .local(QUICCloseError(isApplicationError: true, code: 7, reason: "copy")))
+    }
+
     @Test func keepAliveKeepsAnIdleConnectionOpen() throws {
         var pair = try QUICPair(configureClient: {
             $0.maxIdleTimeout = .seconds(5)
