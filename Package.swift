@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "QUICCrypto",
             dependencies: [
-                "QUICWire",
+                "QUICWire", "QUICTLS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],

@@ -1,10 +1,4 @@
-import Crypto
-import CryptoExtras
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import QUICTLS
 
 // MARK: - HeaderProtectionMask
 
@@ -22,75 +16,35 @@ struct HeaderProtectionMask: Sendable {
 
 // MARK: - HeaderProtection
 
-/// Header-protection mask generation (RFC 9001 §5.4.3 AES, §5.4.4 ChaCha20) with a prepared key.
+/// Header-protection mask generation (RFC 9001 §5.4.3 AES, §5.4.4 ChaCha20) with the key prepared once
+/// (`HeaderProtectionContext`).
 struct HeaderProtection: Sendable {
-    enum Cipher: Sendable {
-        case aes
-        case chaCha20
-    }
-
     /// RFC 9001 §5.4.2: the sample starts 4 bytes after the start of the Packet Number field.
     static let sampleOffset = 4
     /// RFC 9001 §5.4.2: every QUIC v1 header-protection algorithm samples 16 bytes.
-    static let sampleLength = 16
+    static let sampleLength = HeaderProtectionContext.sampleLength
 
-    let cipher: Cipher
-    let key: SymmetricKey
+    let context: HeaderProtectionContext
 
     init(suite: CipherSuite, key: [UInt8]) {
-        switch suite {
-        case .aes128GCMSHA256, .aes256GCMSHA384: self.cipher = .aes
-        case .chacha20Poly1305SHA256: self.cipher = .chaCha20
+        let algorithm: HeaderProtectionContext.Algorithm = switch suite {
+        case .aes128GCMSHA256: .aes128
+        case .aes256GCMSHA384: .aes256
+        case .chacha20Poly1305SHA256: .chaCha20
         }
-        self.key = SymmetricKey(data: key)
+        // Keys come from HKDF with the suite's key length, which the context accepts.
+        guard let context = HeaderProtectionContext(algorithm: algorithm, key: key) else {
+            preconditionFailure("header-protection key of \(key.count) bytes refused for \(suite)")
+        }
+        self.context = context
     }
 
     /// Computes the mask from a 16-byte ciphertext sample.
-    func mask(sample: UnsafeRawBufferPointer) throws(QUICCryptoError) -> HeaderProtectionMask {
-        precondition(sample.count == Self.sampleLength)
-        switch cipher {
-        case .aes:
-            // RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample). The block lives on the stack.
-            let result: Result<HeaderProtectionMask, QUICCryptoError> =
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.sampleLength) { block in
-                    var block = block
-                    _ = block.initialize(from: sample)
-                    do {
-                        try AES.permute(&block, key: key)
-                    } catch {
-                        return .failure(.internalFailure("AES header protection: \(error)"))
-                    }
-                    return .success(Self.mask(fromBytes: UnsafeRawBufferPointer(block)))
-                }
-            return try result.get()
-        case .chaCha20:
-            // RFC 9001 §5.4.4: counter = sample[0..<4] little-endian, nonce = sample[4..<16],
-            // mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}).
-            let counterValue = UInt32(littleEndian: sample.loadUnaligned(as: UInt32.self))
-            do {
-                let counter = try Insecure.ChaCha20CTR.Counter(offset: counterValue)
-                let nonce = try Insecure.ChaCha20CTR.Nonce(data: UnsafeRawBufferPointer(rebasing: sample[4..<16]))
-                let stream = try Insecure.ChaCha20CTR.encrypt(Self.zeros, using: key, counter: counter, nonce: nonce)
-                guard stream.count == Self.zeros.count else {
-                    throw QUICCryptoError.internalFailure("ChaCha20 header protection: short key stream")
-                }
-                return stream.withUnsafeBytes { Self.mask(fromBytes: $0) }
-            } catch let error as QUICCryptoError {
-                throw error
-            } catch {
-                throw .internalFailure("ChaCha20 header protection: \(error)")
-            }
-        }
-    }
-
-    // MARK: - Internals
-
-    private static let zeros: [UInt8] = [0, 0, 0, 0, 0]
-
-    /// Packs the first five bytes of a mask source.
-    private static func mask(fromBytes bytes: UnsafeRawBufferPointer) -> HeaderProtectionMask {
-        HeaderProtectionMask(
-            first: bytes[0],
-            packetNumber: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
+    func mask(sample: UnsafeRawBufferPointer) -> HeaderProtectionMask {
+        var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { context.mask(sample: sample, into: $0) }
+        return HeaderProtectionMask(
+            first: bytes.0,
+            packetNumber: UInt32(bytes.1) << 24 | UInt32(bytes.2) << 16 | UInt32(bytes.3) << 8 | UInt32(bytes.4))
     }
 }

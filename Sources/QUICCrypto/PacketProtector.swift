@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 // MARK: - PacketProtector
 
 /// Seals and opens packets in place. The caller owns the packet layout:
@@ -53,7 +47,7 @@ public struct PacketProtector: Sendable {
     /// must already account for the tag (the caller wrote it).
     ///
     /// The array grows by 16 bytes: reserve capacity beforehand to avoid a reallocation. On error the
-    /// packet is left unchanged.
+    /// packet is left unchanged (the AEAD, which encrypts in place, fails only on lengths checked before).
     ///
     /// - Throws: `.packetTooShort` when packet number + payload is under 4 bytes (§5.4.2);
     ///   `.internalFailure` when the offsets, the packet-number length (which must match the low two bits
@@ -79,39 +73,34 @@ public struct PacketProtector: Sendable {
             throw .packetTooShort
         }
 
-        // RFC 9001 §5.3: AAD is the header up to and including the unprotected packet number.
-        let sealed = packet.withUnsafeBytes { raw in
+        // RFC 9001 §5.3: AAD is the header up to and including the unprotected packet number. The payload is
+        // encrypted in place and the tag written into 16 bytes appended for it.
+        let textEnd = packet.count
+        packet.append(contentsOf: Self.zeroTag)
+        let sealed = packet.withUnsafeMutableBytes { raw in
             Result { () throws(QUICCryptoError) in
-                try keys.aead.seal(plaintext: UnsafeRawBufferPointer(rebasing: raw[payloadOffset...]),
+                try keys.aead.seal(UnsafeMutableRawBufferPointer(rebasing: raw[payloadOffset..<textEnd]),
+                                   tag: UnsafeMutableRawBufferPointer(rebasing: raw[textEnd...]),
                                    aad: UnsafeRawBufferPointer(rebasing: raw[packetStart..<payloadOffset]),
                                    packetNumber: packetNumber)
             }
         }
-        let (ciphertext, tag) = try sealed.get()
-        guard ciphertext.count == packet.count - payloadOffset, tag.count == Self.tagLength else {
-            throw .internalFailure("AEAD returned unexpected lengths")
+        if case .failure(let error) = sealed {
+            packet.removeLast(Self.tagLength)
+            throw error
         }
-        // The mask depends on the ciphertext, so compute it before touching the packet: a failure then
-        // leaves the caller's bytes as they were.
-        let mask = try ciphertext.withUnsafeBytes { ciphertextBytes in
-            tag.withUnsafeBytes { tagBytes in
-                Result { () throws(QUICCryptoError) in
-                    try headerProtectionMask(sampleStart: pnOffset + Self.sampleOffset - payloadOffset,
-                                             ciphertext: ciphertextBytes, tag: tagBytes)
-                }
-            }
-        }.get()
-
-        // Ciphertext replaces the plaintext in place; its length was checked equal above.
-        packet.withUnsafeMutableBytes { raw in
-            ciphertext.withUnsafeBytes { source in
-                UnsafeMutableRawBufferPointer(rebasing: raw[payloadOffset...]).copyMemory(from: source)
-            }
+        // RFC 9001 §5.4.2: the sample starts 4 bytes after the packet number's start; it may run into the tag
+        // (short payloads), which is in place now.
+        let sampleStart = pnOffset + Self.sampleOffset
+        let mask = packet.withUnsafeBytes { raw in
+            keys.headerProtection.mask(
+                sample: UnsafeRawBufferPointer(rebasing: raw[sampleStart..<sampleStart + Self.sampleLength]))
         }
-        packet.append(contentsOf: tag)
         applyMask(mask, to: &packet, packetStart: packetStart, packetNumberOffset: pnOffset,
                   packetNumberLength: packetNumberLength)
     }
+
+    private static let zeroTag = [UInt8](repeating: 0, count: tagLength)
 
     // MARK: - Receiving
 
@@ -136,12 +125,10 @@ public struct PacketProtector: Sendable {
             throw .packetTooShort
         }
         let sampleStart = pnOffset + Self.sampleOffset
-        let mask = try packet.withUnsafeBytes { raw in
-            Result { () throws(QUICCryptoError) in
-                try keys.headerProtection.mask(
-                    sample: UnsafeRawBufferPointer(rebasing: raw[sampleStart..<sampleStart + Self.sampleLength]))
-            }
-        }.get()
+        let mask = packet.withUnsafeBytes { raw in
+            keys.headerProtection.mask(
+                sample: UnsafeRawBufferPointer(rebasing: raw[sampleStart..<sampleStart + Self.sampleLength]))
+        }
 
         let first = packet[packetStart] ^ (mask.first & Self.firstByteMask(packet[packetStart]))
         packet[packetStart] = first
@@ -174,15 +161,42 @@ public struct PacketProtector: Sendable {
             throw .packetTooShort
         }
         let tagStart = packetEnd - Self.tagLength
-        let plaintext = try packet.withUnsafeBytes { raw in
-            Result { () throws(QUICCryptoError) in
-                try keys.aead.open(ciphertext: UnsafeRawBufferPointer(rebasing: raw[payloadOffset..<tagStart]),
-                                   tag: UnsafeRawBufferPointer(rebasing: raw[tagStart..<packetEnd]),
-                                   aad: UnsafeRawBufferPointer(rebasing: raw[packetStart..<payloadOffset]),
-                                   packetNumber: packetNumber)
+        let length = tagStart - payloadOffset
+        var opened = true
+        let plaintext = [UInt8](unsafeUninitializedCapacity: length) { output, count in
+            count = length
+            guard length > 0 else { return }
+            packet.withUnsafeBytes { raw in
+                do {
+                    try keys.aead.open(UnsafeRawBufferPointer(rebasing: raw[payloadOffset..<tagStart]),
+                                       into: UnsafeMutableRawBufferPointer(output),
+                                       tag: UnsafeRawBufferPointer(rebasing: raw[tagStart..<packetEnd]),
+                                       aad: UnsafeRawBufferPointer(rebasing: raw[packetStart..<payloadOffset]),
+                                       packetNumber: packetNumber)
+                } catch {
+                    // BoringSSL zero-fills the output on failure, so every byte is initialised either way.
+                    opened = false
+                }
             }
-        }.get()
-        return [UInt8](plaintext)
+        }
+        guard opened else { throw .authenticationFailed }
+        if length == 0 {
+            // An empty payload still has a tag to verify.
+            let verified = packet.withUnsafeBytes { raw in
+                var scratch: UInt8 = 0
+                return withUnsafeMutableBytes(of: &scratch) { scratch in
+                    Result { () throws(QUICCryptoError) in
+                        try keys.aead.open(UnsafeRawBufferPointer(rebasing: raw[payloadOffset..<tagStart]),
+                                           into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<0]),
+                                           tag: UnsafeRawBufferPointer(rebasing: raw[tagStart..<packetEnd]),
+                                           aad: UnsafeRawBufferPointer(rebasing: raw[packetStart..<payloadOffset]),
+                                           packetNumber: packetNumber)
+                    }
+                }
+            }
+            try verified.get()
+        }
+        return plaintext
     }
 
     // MARK: - Header protection internals
@@ -191,29 +205,6 @@ public struct PacketProtector: Sendable {
     @inline(__always)
     static func firstByteMask(_ firstByte: UInt8) -> UInt8 {
         firstByte & 0x80 != 0 ? 0x0f : 0x1f
-    }
-
-    /// The mask for a packet being sealed, whose sample starts `sampleStart` bytes into the ciphertext and
-    /// may run into the tag (short payloads, RFC 9001 §5.4.2).
-    private func headerProtectionMask(sampleStart: Int, ciphertext: UnsafeRawBufferPointer,
-                                      tag: UnsafeRawBufferPointer) throws(QUICCryptoError) -> HeaderProtectionMask {
-        if ciphertext.count - sampleStart >= Self.sampleLength {
-            return try keys.headerProtection.mask(
-                sample: UnsafeRawBufferPointer(rebasing: ciphertext[sampleStart..<sampleStart + Self.sampleLength]))
-        }
-        // Assemble the sample from the ciphertext tail and the tag on the stack.
-        let result: Result<HeaderProtectionMask, QUICCryptoError> =
-            withUnsafeTemporaryAllocation(byteCount: Self.sampleLength, alignment: 1) { sample in
-                let fromCiphertext = ciphertext.count - sampleStart
-                UnsafeMutableRawBufferPointer(rebasing: sample[0..<fromCiphertext])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: ciphertext[sampleStart...]))
-                UnsafeMutableRawBufferPointer(rebasing: sample[fromCiphertext...])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: tag[0..<(Self.sampleLength - fromCiphertext)]))
-                return Result { () throws(QUICCryptoError) in
-                    try keys.headerProtection.mask(sample: UnsafeRawBufferPointer(sample))
-                }
-            }
-        return try result.get()
     }
 
     /// Applies header protection (RFC 9001 §5.4.1) to a sealed packet.
