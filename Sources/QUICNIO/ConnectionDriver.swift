@@ -148,7 +148,7 @@ final class ConnectionDriver {
     func finish(_ reason: QUICCloseReason) {
         guard closeReason == nil else { return }
         closeReason = reason
-        finalStatistics = handler.endpoint.connection(handle)?.statistics ?? handler.endpoint.takeFinalStatistics(handle)
+        finalStatistics = handler.endpoint.inspect(handle) { $0.statistics } ?? handler.endpoint.takeFinalStatistics(handle)
         let open = streams
         streams.removeAll()
         for stream in open.values { stream.connectionClosed(reason) }
@@ -220,20 +220,20 @@ final class ConnectionDriver {
     }
 
     var statistics: QUICConnectionStatistics {
-        finalStatistics ?? handler.endpoint.connection(handle)?.statistics ?? QUICConnectionStatistics()
+        finalStatistics ?? handler.endpoint.inspect(handle) { $0.statistics } ?? QUICConnectionStatistics()
     }
 
     /// The handshake-complete connection's largest DATAGRAM payload right now (nil: the peer accepts none).
     var currentMaxDatagramPayload: Int? {
-        handler.endpoint.connection(handle)?.maxDatagramPayload ?? maxDatagramPayload
+        (handler.endpoint.inspect(handle) { $0.maxDatagramPayload } ?? nil) ?? maxDatagramPayload
     }
 
     var smoothedRTT: TimeAmount? {
-        handler.endpoint.connection(handle)?.smoothedRTT
+        handler.endpoint.inspect(handle) { $0.smoothedRTT }
     }
 
     var remoteAddress: PathAddress? {
-        handler.endpoint.connection(handle)?.remoteAddress
+        handler.endpoint.inspect(handle) { $0.remoteAddress }
     }
 
     // MARK: - DATAGRAM (RFC 9221)
@@ -306,6 +306,12 @@ final class ConnectionDriver {
     }
 
     var hasParkedDatagrams: Bool { !parkedDatagrams.isEmpty }
+
+    /// Datagrams the send queue takes before it is full (0 once the connection is gone).
+    var datagramSendQueueRoom: Int {
+        let queued = handler.endpoint.inspect(handle) { $0.queuedDatagramCount } ?? datagramSendQueueLimit
+        return max(0, datagramSendQueueLimit - queued)
+    }
 
     /// Moves parked datagrams into the send queue while it has room; true when any moved.
     func serviceParkedDatagrams() -> Bool {

@@ -319,8 +319,8 @@ final class QUICChannelHandler: ChannelInboundHandler {
     /// Whether a connection may still send: open, or closing (RFC 9000 §10.2.1: it answers late packets with
     /// CONNECTION_CLOSE). A draining connection (closed by the peer, §10.2.2) never sends again.
     private func needsSocket(_ handle: ConnectionHandle) -> Bool {
-        guard let connection = endpoint.connection(handle) else { return false }
-        switch connection.closedReason {
+        guard let closedReason = endpoint.inspect(handle, { $0.closedReason }) else { return false }
+        switch closedReason {
         case nil, .local?, .transportError?:
             return true
         case .peer?, .idleTimeout?, .handshakeTimeout?, .statelessReset?, .versionNegotiation?:
@@ -384,7 +384,7 @@ extension QUICChannelHandler {
         case .accepted(let handle):
             logger.debug("QUIC connection accepted", metadata: [
                 "quic.connection": "\(handle)",
-                "quic.remote": "\(endpoint.connection(handle).map { "\($0.remoteAddress)" } ?? "?")",
+                "quic.remote": "\(endpoint.inspect(handle) { "\($0.remoteAddress)" } ?? "?")",
             ])
             if state != .open {
                 _ = endpoint.withConnection(handle) { $0.close(errorCode: 0, reason: "shutting down", now: .now()) }

@@ -24,6 +24,10 @@ extension QUICNIOConnection {
         return result ?? .failure(.notConnected)
     }
 
+    /// How many DATAGRAMs the send queue takes before it is full: an on-loop sender that queues no more than
+    /// this never makes `sendDatagramOnLoop` drop a queued datagram.
+    public var datagramSendQueueRoomOnLoop: Int { driver.value.datagramSendQueueRoom }
+
     /// The statistics, read on the event loop.
     public var statisticsOnLoop: QUICConnectionStatistics { driver.value.statistics }
 

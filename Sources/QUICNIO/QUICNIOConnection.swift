@@ -148,7 +148,7 @@ public final class QUICNIOConnection: Sendable, Hashable, CustomStringConvertibl
         get async {
             let driver = self.driver
             let counts = await driver.eventLoop.runOnLoop { () -> [Int] in
-                let updates = driver.value.handler.endpoint.connection(driver.value.handle)?.keyUpdates
+                let updates = driver.value.handler.endpoint.inspect(driver.value.handle) { $0.keyUpdates }
                 return [updates?.initiated ?? 0, updates?.responded ?? 0]
             }
             return (counts[0], counts[1])

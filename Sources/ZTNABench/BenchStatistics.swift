@@ -19,6 +19,18 @@ public enum BenchStatistics {
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
+
+    /// CPU seconds (user + system) of the calling thread; nil where the system cannot tell (not Linux).
+    public static func threadCPUSeconds() -> Double? {
+        #if os(Linux)
+        var usage = rusage()
+        getrusage(1, &usage)   // RUSAGE_THREAD (Linux), which Glibc does not import
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        #else
+        return nil
+        #endif
+    }
 }
 
 /// Wall-clock and CPU time of one measured phase.

@@ -111,9 +111,17 @@ public struct QUICEndpoint {
         return try body(&connections.values[index].connection)
     }
 
-    /// A read-only view of a connection.
+    /// A copy of a connection (nil: unknown handle). Copying a connection retains every reference it holds:
+    /// read single facts with `inspect` instead.
     public func connection(_ handle: ConnectionHandle) -> QUICConnection? {
         connections[handle]?.connection
+    }
+
+    /// Reads from a connection where it lives, without copying it (nil: unknown handle).
+    @inline(__always)
+    public func inspect<R>(_ handle: ConnectionHandle, _ body: (borrowing QUICConnection) -> R) -> R? {
+        guard let slot = connections[handle] else { return nil }
+        return body(slot.connection)
     }
 
     /// The statistics of a connection that closed and was forgotten at once (see `finalStatistics`); each is
