@@ -30,14 +30,15 @@ public struct QUICBenchRun: Sendable {
         let quicRTT = try await bench.datagramEchoRTT(count: echoes, size: 64)
         var oneWay: [(size: Int, udp: (sent: Int, received: Int, elapsed: Double, cpu: Double),
                       quic: (sent: Int, received: Int, elapsed: Double, cpu: Double),
-                      onLoop: QUICBench.OnLoopResult)] = []
+                      onLoop: QUICBench.OnLoopResult, udpOnLoop: QUICBench.OnLoopResult)] = []
         for size in [64, 1200] {
             log("one-way \(size)-byte datagrams…")
             let udp = try await UDPBaseline.oneWay(size: size, seconds: seconds, group: bench.group)
             let quic = try await bench.datagramsOneWay(size: size, seconds: seconds)
             log("one-way \(size)-byte datagrams, on-loop API…")
+            let udpOnLoop = try await UDPBaseline.oneWayOnLoop(size: size, seconds: seconds, group: bench.group)
             let onLoop = try await bench.datagramsOneWayOnLoop(size: size, seconds: seconds)
-            oneWay.append((size, udp, quic, onLoop))
+            oneWay.append((size, udp, quic, onLoop, udpOnLoop))
         }
         log("stream throughput…")
         let stream = try await bench.streamThroughput(bytes: streamBytes)
@@ -68,16 +69,20 @@ public struct QUICBenchRun: Sendable {
             row("DATAGRAMs/s one way, \(entry.size) B", String(format: "%.0f", quicRate), note)
             row("  per CPU-second (client+server)", String(format: "%.0f", perCore),
                 String(format: "delivered %d of %d sent", entry.quic.received, entry.quic.sent))
-            let loop = entry.onLoop
+            let loop = entry.onLoop, udpLoop = entry.udpOnLoop
             let loopRate = Double(loop.received) / loop.elapsed
+            let udpLoopRate = Double(udpLoop.received) / udpLoop.elapsed
             row("  on-loop API: DATAGRAMs/s", String(format: "%.0f", loopRate),
-                String(format: "plain UDP → %.2f×; delivered %d of %d sent", loopRate / udpRate, loop.received, loop.sent))
+                String(format: "plain UDP on-loop (GSO) %.0f/s → %.2f×; delivered %d of %d sent", udpLoopRate,
+                       loopRate / udpLoopRate, loop.received, loop.sent))
             if loop.separateLoops {
-                row("  on-loop: per sender / receiver core", String(format: "%.0f / %.0f",
-                                                                     Double(loop.sent) / max(loop.senderCPU, 0.001),
-                                                                     Double(loop.received) / max(loop.receiverCPU, 0.001)),
-                    String(format: "sent ÷ sender loop CPU-s (%.2f), delivered ÷ receiver loop CPU-s (%.2f)",
-                           loop.senderCPU, loop.receiverCPU))
+                func perCore(_ result: QUICBench.OnLoopResult) -> String {
+                    String(format: "%.0f / %.0f", Double(result.sent) / max(result.senderCPU, 0.001),
+                           Double(result.received) / max(result.receiverCPU, 0.001))
+                }
+                row("  on-loop: per sender / receiver core", perCore(loop),
+                    "plain UDP on-loop " + perCore(udpLoop) + String(format: " (loop CPU-s %.2f / %.2f)",
+                                                                     loop.senderCPU, loop.receiverCPU))
             }
         }
         let gbits = Double(stream.bytes) * 8 / stream.elapsed / 1e9
