@@ -37,6 +37,9 @@ public struct TLSConfiguration: Sendable {
     public var alpn: [String]
     /// TLS 1.3 cipher suites to allow, by IANA id (0x1301, 0x1302, 0x1303); `nil` keeps BoringSSL's order.
     public var cipherSuites: [UInt16]? = nil
+    /// Key exchange groups to offer or accept, by BoringSSL name ("X25519MLKEM768", "X25519", "P-256"), in
+    /// preference order; `nil` uses DESIGN.md §2's order, post-quantum hybrid first. Unknown names are skipped.
+    public var keyExchangeGroups: [String]? = nil
     /// A file to append TLS secrets to, in SSLKEYLOGFILE format, for debugging with Wireshark.
     /// Only used when set explicitly; the environment is never consulted.
     public var keyLogFile: String? = nil

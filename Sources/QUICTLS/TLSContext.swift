@@ -31,7 +31,7 @@ public final class TLSContext: @unchecked Sendable {
     /// Creates the context, reading every file the configuration names.
     /// - Throws: ``TLSError`` naming the file or setting that could not be used.
     public convenience init(configuration: TLSConfiguration) throws(TLSError) {
-        try self.init(configuration: configuration, groups: Self.preferredGroups)
+        try self.init(configuration: configuration, groups: configuration.keyExchangeGroups ?? Self.preferredGroups)
     }
 
     /// Creates the context offering `groups` (by BoringSSL name) in that order, skipping unknown names.

@@ -22,8 +22,9 @@ public struct QUICBench: Sendable {
 
     // MARK: - Configurations
 
-    func serverConfiguration() throws -> QUICEndpointConfiguration {
+    func serverConfiguration(groups: [String]? = nil) throws -> QUICEndpointConfiguration {
         var tls = TLSConfiguration(role: .server, alpn: ["ztna-bench"])
+        tls.keyExchangeGroups = groups
         tls.certificateChainFile = certificates.serverCertificate
         tls.privateKeyFile = certificates.serverPrivateKey
         var configuration = QUICConfiguration(tls: try TLSContext(configuration: tls))
@@ -33,8 +34,9 @@ public struct QUICBench: Sendable {
         return QUICEndpointConfiguration(server: configuration)
     }
 
-    func clientConfiguration() throws -> QUICConfiguration {
+    func clientConfiguration(groups: [String]? = nil) throws -> QUICConfiguration {
         var tls = TLSConfiguration(role: .client, alpn: ["ztna-bench"])
+        tls.keyExchangeGroups = groups
         tls.trustRootsFile = certificates.caCertificate
         var configuration = QUICConfiguration(tls: try TLSContext(configuration: tls))
         configuration.maxUDPPayloadSize = maxUDPPayloadSize
@@ -43,9 +45,10 @@ public struct QUICBench: Sendable {
     }
 
     /// A server whose connections run `service` until they close.
-    func startServer(_ service: @escaping @Sendable (QUICNIOConnection) async -> Void) async throws -> QUICServer {
-        let server = try await QUICServer.bind(host: "127.0.0.1", port: 0, configuration: try serverConfiguration(),
-                                               group: group)
+    func startServer(groups: [String]? = nil,
+                     _ service: @escaping @Sendable (QUICNIOConnection) async -> Void) async throws -> QUICServer {
+        let server = try await QUICServer.bind(host: "127.0.0.1", port: 0,
+                                               configuration: try serverConfiguration(groups: groups), group: group)
         Task {
             await withDiscardingTaskGroup { connections in
                 for await connection in server.connections {
@@ -59,11 +62,11 @@ public struct QUICBench: Sendable {
     // MARK: - Measurements
 
     /// Milliseconds per handshake (client start to established), `count` sequential connections from one
-    /// client endpoint.
-    public func handshakes(count: Int) async throws -> [Double] {
-        let server = try await startServer { connection in await connection.runDiscard() }
+    /// client endpoint. `groups` restricts the key exchange (nil: X25519MLKEM768 first, the default).
+    public func handshakes(count: Int, groups: [String]? = nil) async throws -> [Double] {
+        let server = try await startServer(groups: groups) { connection in await connection.runDiscard() }
         let client = try await QUICNIOEndpoint.bind(host: "127.0.0.1", port: 0, group: group)
-        let configuration = try clientConfiguration()
+        let configuration = try clientConfiguration(groups: groups)
         var samples: [Double] = []
         for _ in 0..<count {
             let start = ContinuousClock.now

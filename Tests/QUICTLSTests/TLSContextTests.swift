@@ -102,6 +102,20 @@ import Testing
         }
     }
 
+    @Test func configuredGroupsReplaceTheDefaultOrder() throws {
+        let files = try TestCertificates.writeToTemporaryDirectory()
+        defer { files.remove() }
+        #expect(try TLSContext(configuration: .testServer(files)).groups == ["X25519MLKEM768", "X25519", "P-256"])
+        var configuration = TLSConfiguration.testClient(files)
+        configuration.keyExchangeGroups = ["X25519"]
+        let client = try TLSContext(configuration: configuration)
+        #expect(client.groups == ["X25519"])
+        let pair = try TLSPair(clientContext: client, serverContext: TLSContext(configuration: .testServer(files)))
+        pair.run()
+        #expect(pair.bothComplete)
+        #expect(pair.server.negotiatedGroupName == "X25519")
+    }
+
     @Test func onlyTLS13CipherSuitesAreAccepted() throws {
         let files = try TestCertificates.writeToTemporaryDirectory()
         defer { files.remove() }
