@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 public import NIOCore
 import QUICCore
 import QUICNIO
@@ -23,24 +22,21 @@ extension QUICBench {
         var clientLoop = group.next()
         for _ in 0..<8 where clientLoop === serverLoop { clientLoop = group.next() }
         let counter = LoopCounter()
-        let registered = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
+        let registered = serverLoop.makePromise(of: Void.self)
         let server = try await QUICServer.bind(host: "127.0.0.1", port: 0, configuration: try serverConfiguration(),
                                                group: serverLoop)
         Task {
             for await connection in server.connections {
                 connection.eventLoop.execute {
                     connection.setDatagramHandlerOnLoop { _ in counter.count += 1 }
-                    registered.withLockedValue { $0?.resume(); $0 = nil }
+                    registered.succeed()
                 }
             }
         }
         let connection = try await QUICClient.connect(to: server.localAddress, serverName: "localhost",
                                                       configuration: try clientConfiguration(), group: clientLoop)
-        // The server registers its handler when it accepts; a first datagram makes sure it has.
-        await withCheckedContinuation { continuation in
-            registered.withLockedValue { $0 = continuation }
-            clientLoop.execute { _ = connection.sendDatagramOnLoop([0]) }
-        }
+        // The server counts from the moment it accepted the connection.
+        try await registered.futureResult.get()
         let receivedBefore = try await serverLoop.submit { counter.count }.get()
         let cpuBefore = (try await Self.threadCPU(on: clientLoop), try await Self.threadCPU(on: serverLoop))
 
