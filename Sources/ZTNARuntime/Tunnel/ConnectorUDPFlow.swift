@@ -114,6 +114,7 @@ final class ConnectorUDPFlow: Sendable {
         do {
             channel = try await DatagramBootstrap(group: connection.eventLoop)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: TunnelLimits.udpReadBufferSize))
+                .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(TunnelLimits.udpSocketReceiveBufferSize))
                 .connect(to: address) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(

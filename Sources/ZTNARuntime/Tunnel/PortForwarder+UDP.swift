@@ -13,6 +13,7 @@ extension PortForwarder {
     func startUDP() async throws -> Running {
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: TunnelLimits.udpReadBufferSize))
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(TunnelLimits.udpSocketReceiveBufferSize))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(LocalUDPHandler(forwarder: self))

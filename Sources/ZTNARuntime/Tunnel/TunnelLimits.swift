@@ -29,6 +29,10 @@ public struct TunnelLimits: Sendable, Hashable {
     /// tunnel DATAGRAM is bounded by the path MTU (jumbo frames included), so a read that fills the buffer —
     /// possibly truncated by the kernel — can never be carried and is dropped as oversize.
     static let udpReadBufferSize = 9_216
+    /// SO_RCVBUF of the agent's UDP forward sockets and the connector's UDP backend sockets. The kernel's
+    /// default (about 200 KiB, some 90 datagrams of 1 KB) overflows under a burst that the tunnel carries
+    /// (a 2000-datagram burst lost 80 % in the kernel). Linux caps it at `net.core.rmem_max`.
+    static let udpSocketReceiveBufferSize = 4 << 20
 
     /// How often idle flows are looked for: a quarter of the idle timeout (a flow lives at most 25 % longer
     /// than its timeout), at least every 10 ms.
