@@ -199,20 +199,41 @@ public final class AgentServer: Service, Sendable {
     }
 
     /// Opens each tunneled service's tunnel as soon as a connector serves it, and again after it is lost.
+    /// A service whose tunnel is refused (no grant, a revoked certificate, a connector that fails) is retried
+    /// with backoff — 250 ms doubling to 15 s, with jitter — rather than every 250 ms; a connector that comes
+    /// back for it starts the schedule over.
     private func keepTunnelsUp(_ tunnels: AgentTunnels, router: NIOLoopBoundBox<AgentRouter>) async {
         let services = tunneledServices
+        var retries: [ServiceID: (schedule: ReconnectBackoff, at: ContinuousClock.Instant)] = [:]
+        var random = SystemRandomNumberGenerator()
         while !Task.isCancelled {
             for service in services where !(await tunnels.isUp(service)) {
-                if (try? await loop.submit { router.value.isUsable(service) }.get()) == true {
-                    do {
-                        _ = try await tunnels.open(service)
-                    } catch {
-                        logger.warning("cannot open tunnel", metadata: ["service": "\(service)", "error": "\(error)"])
-                    }
+                guard (try? await loop.submit { router.value.isUsable(service) }.get()) == true else {
+                    retries[service] = nil
+                    continue
+                }
+                if let retry = retries[service], ContinuousClock.now < retry.at { continue }
+                do {
+                    _ = try await tunnels.open(service)
+                    retries[service] = nil
+                } catch {
+                    var schedule = retries[service]?.schedule ?? Self.tunnelRetrySchedule
+                    let delay = schedule.nextDelay(connectedFor: nil, using: &random)
+                    retries[service] = (schedule, .now + delay)
+                    logger.warning("cannot open tunnel", metadata: [
+                        "service": "\(service)", "error": "\(error)", "retryIn": "\(delay)",
+                    ])
                 }
             }
             try? await Task.sleep(for: .milliseconds(250))
         }
+    }
+
+    private static var tunnelRetrySchedule: ReconnectBackoff {
+        var schedule = ReconnectBackoff()
+        schedule.initial = .milliseconds(250)
+        schedule.maximum = .seconds(15)
+        return schedule
     }
 
     // MARK: - Service
