@@ -18,9 +18,7 @@ extension QUICBench {
     }
 
     public func datagramsOneWayOnLoop(size: Int, seconds: Double) async throws -> OnLoopResult {
-        let serverLoop = group.next()
-        var clientLoop = group.next()
-        for _ in 0..<8 where clientLoop === serverLoop { clientLoop = group.next() }
+        let (serverLoop, clientLoop) = Self.twoLoops(of: group)
         let counter = LoopCounter()
         let registered = serverLoop.makePromise(of: Void.self)
         let server = try await QUICServer.bind(host: "127.0.0.1", port: 0, configuration: try serverConfiguration(),
@@ -56,6 +54,15 @@ extension QUICBench {
         await connection.close()
         await server.close()
         return result
+    }
+
+    /// A receiver's and a sender's event loop, different ones when the group has more than one (each side's
+    /// CPU is then its own loop thread's).
+    static func twoLoops(of group: any EventLoopGroup) -> (receiver: any EventLoop, sender: any EventLoop) {
+        let receiver = group.next()
+        var sender = group.next()
+        for _ in 0..<8 where sender === receiver { sender = group.next() }
+        return (receiver, sender)
     }
 
     /// CPU seconds the thread of `loop` has used (NaN where the system cannot tell).

@@ -9,16 +9,9 @@ import NIOPosix
 extension UDPBaseline {
     public static func oneWayOnLoop(size: Int, seconds: Double, group: any EventLoopGroup) async throws
         -> QUICBench.OnLoopResult {
-        let serverLoop = group.next()
-        var clientLoop = group.next()
-        for _ in 0..<8 where clientLoop === serverLoop { clientLoop = group.next() }
+        let (serverLoop, clientLoop) = QUICBench.twoLoops(of: group)
         let counter = OnLoopCountingHandler()
-        let server = try await DatagramBootstrap(group: serverLoop)
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-            .channelOption(.datagramVectorReadMessageCount, value: 64)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64 * 2048))
-            .channelInitializer { channel in channel.pipeline.addHandler(counter) }
-            .bind(host: "127.0.0.1", port: 0).get()
+        let server = try await countingServer(on: serverLoop, counter)
         defer { server.close(promise: nil) }
         guard let target = server.localAddress else { return QUICBench.OnLoopResult() }
         let deadline = NIODeadline.now() + .nanoseconds(Int64(seconds * 1e9))

@@ -30,16 +30,23 @@ public enum UDPBaseline {
         return samples
     }
 
-    /// Datagrams per second received when one sender blasts `size`-byte datagrams for `seconds`.
-    public static func oneWay(size: Int, seconds: Double, group: any EventLoopGroup) async throws
-        -> (sent: Int, received: Int, elapsed: Double, cpu: Double) {
-        let counter = CountingHandler()
-        let server = try await DatagramBootstrap(group: group)
+    /// The receiving side of a one-way measurement: a socket on loopback with a 4 MiB buffer and 64-datagram
+    /// vector reads, counting with `counter`.
+    static func countingServer(on group: any EventLoopGroup,
+                               _ counter: some ChannelInboundHandler & Sendable) async throws -> any Channel {
+        try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelOption(.datagramVectorReadMessageCount, value: 64)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64 * 2048))
             .channelInitializer { channel in channel.pipeline.addHandler(counter) }
             .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    /// Datagrams per second received when one sender blasts `size`-byte datagrams for `seconds`.
+    public static func oneWay(size: Int, seconds: Double, group: any EventLoopGroup) async throws
+        -> (sent: Int, received: Int, elapsed: Double, cpu: Double) {
+        let counter = CountingHandler()
+        let server = try await countingServer(on: group, counter)
         defer { server.close(promise: nil) }
         let client = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
