@@ -163,13 +163,14 @@ public struct PacketProtector: Sendable {
         let tagStart = packetEnd - Self.tagLength
         let length = tagStart - payloadOffset
         var opened = true
-        let plaintext = [UInt8](unsafeUninitializedCapacity: length) { output, count in
+        // Capacity of at least 1, so that an empty payload still has an address to decrypt into: its tag must
+        // verify all the same.
+        let plaintext = [UInt8](unsafeUninitializedCapacity: max(length, 1)) { output, count in
             count = length
-            guard length > 0 else { return }
             packet.withUnsafeBytes { raw in
                 do {
                     try keys.aead.open(UnsafeRawBufferPointer(rebasing: raw[payloadOffset..<tagStart]),
-                                       into: UnsafeMutableRawBufferPointer(output),
+                                       into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: output[0..<length])),
                                        tag: UnsafeRawBufferPointer(rebasing: raw[tagStart..<packetEnd]),
                                        aad: UnsafeRawBufferPointer(rebasing: raw[packetStart..<payloadOffset]),
                                        packetNumber: packetNumber)
@@ -180,22 +181,6 @@ public struct PacketProtector: Sendable {
             }
         }
         guard opened else { throw .authenticationFailed }
-        if length == 0 {
-            // An empty payload still has a tag to verify.
-            let verified = packet.withUnsafeBytes { raw in
-                var scratch: UInt8 = 0
-                return withUnsafeMutableBytes(of: &scratch) { scratch in
-                    Result { () throws(QUICCryptoError) in
-                        try keys.aead.open(UnsafeRawBufferPointer(rebasing: raw[payloadOffset..<tagStart]),
-                                           into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<0]),
-                                           tag: UnsafeRawBufferPointer(rebasing: raw[tagStart..<packetEnd]),
-                                           aad: UnsafeRawBufferPointer(rebasing: raw[packetStart..<payloadOffset]),
-                                           packetNumber: packetNumber)
-                    }
-                }
-            }
-            try verified.get()
-        }
         return plaintext
     }
 

@@ -107,6 +107,25 @@ import Testing
                                    packetNumber: 0x100) == plain.payload)
     }
 
+    /// A packet with an empty payload (4-byte packet number) still has its tag verified.
+    @Test(arguments: CipherSuite.allCases)
+    func emptyPayloadTagIsVerified(suite: CipherSuite) throws {
+        let protector = try Self.protector(suite)
+        let plain = TestPacket.short(packetNumberLength: 4, packetNumber: 7, payload: [])
+        var packet = plain.bytes
+        try protector.seal(packet: &packet, packetStart: 0, packetNumberOffset: plain.pnOffset, packetNumberLength: 4,
+                           packetNumber: 7)
+        _ = try protector.removeHeaderProtection(packet: &packet, packetStart: 0, packetNumberOffset: plain.pnOffset,
+                                                 packetEnd: packet.count)
+        #expect(try protector.open(packet: packet, packetStart: 0, payloadOffset: plain.pnOffset + 4,
+                                   packetEnd: packet.count, packetNumber: 7) == [])
+        packet[packet.count - 1] ^= 0x01
+        #expect(throws: QUICCryptoError.authenticationFailed) {
+            _ = try protector.open(packet: packet, packetStart: 0, payloadOffset: plain.pnOffset + 4,
+                                   packetEnd: packet.count, packetNumber: 7)
+        }
+    }
+
     /// RFC 9001 §5.3: nonce = iv XOR the packet number left-padded to 12 bytes; A.5 prints the ChaCha20 one.
     @Test func nonceIsTheIVXoredWithThePaddedPacketNumber() throws {
         let vector = try RFC9001Vectors.load().chacha20ShortHeader
