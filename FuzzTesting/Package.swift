@@ -36,5 +36,10 @@ let package = Package(
             dependencies: ["CLibFuzzer", .product(name: "QUICWire", package: "ztna")],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "FuzzTraversalFrames",
+            dependencies: ["CLibFuzzer", .product(name: "QUICWire", package: "ztna")],
+            swiftSettings: strictSettings
+        ),
     ]
 )

@@ -240,6 +240,45 @@ def path_frame_corpus() -> dict[str, bytes]:
     }
 
 
+# MARK: - NAT traversal and address discovery frames (draft-seemann-quic-nat-traversal-02 §4.6,
+# draft-ietf-quic-address-discovery §4)
+
+# FuzzTraversalFrames reads a selector byte per frame (modulo 7) in place of the 4-byte type.
+TRAVERSAL_SELECTORS = {"add4": 0, "add6": 1, "punch4": 2, "punch6": 3, "remove": 4, "observed4": 5, "observed6": 6}
+
+
+def traversal_frame(kind: str, *varints: int, address: bytes = b"", port: int = 0) -> bytes:
+    body = b"".join(varint(value) for value in varints)
+    if kind != "remove":
+        body += address + struct.pack(">H", port)
+    return bytes([TRAVERSAL_SELECTORS[kind]]) + body
+
+
+def traversal_frame_corpus() -> dict[str, bytes]:
+    v4 = bytes([192, 0, 2, 1])
+    v6 = bytes.fromhex("20010db8000000000000000000000001")
+    return {
+        "add-address-ipv4": traversal_frame("add4", 0, address=v4, port=4433),
+        "add-address-ipv6": traversal_frame("add6", 7, address=v6, port=443),
+        "punch-me-now-ipv4": traversal_frame("punch4", 1, 0, address=bytes([198, 51, 100, 7]), port=50000),
+        "punch-me-now-ipv6": traversal_frame("punch6", 64, 2, address=v6, port=1),
+        "remove-address": traversal_frame("remove", 3),
+        "observed-address-ipv4": traversal_frame("observed4", 0, address=bytes([203, 0, 113, 9]), port=4433),
+        "observed-address-ipv6": traversal_frame("observed6", 1 << 30, address=v6, port=65535),
+        "round": b"".join(traversal_frame("punch4", 5, sequence, address=v4, port=1000 + sequence)
+                          for sequence in range(4)),
+        "advertise-and-withdraw": traversal_frame("add4", 0, address=v4, port=4433)
+                                  + traversal_frame("add6", 1, address=v6, port=4433) + traversal_frame("remove", 0),
+        "max-varints": traversal_frame("punch6", (1 << 62) - 1, (1 << 62) - 1, address=v6, port=9),
+        # Edge cases: each must be rejected (or parsed) without trapping.
+        "edge-ipv6-truncated": traversal_frame("add6", 0, address=v6[:9]),
+        "edge-port-truncated": traversal_frame("observed4", 0, address=v4, port=1)[:-1],
+        "edge-remove-no-sequence": bytes([TRAVERSAL_SELECTORS["remove"]]),
+        "edge-non-minimal-sequence": bytes([0]) + varint(5, 8) + v4 + b"\x11\x51",
+        "edge-selector-bytes-only": bytes(range(7)),
+    }
+
+
 # MARK: - Transport parameters (RFC 9000 §18, RFC 9221 §3)
 
 
@@ -322,6 +361,13 @@ def transport_parameter_corpus(vectors: dict) -> dict[str, bytes]:
         "edge-integer-trailing-bytes": parameter(0x04, varint(5) + b"\x00"),
         "edge-disable-migration-nonempty": parameter(0x0C, b"\x00"),
         "edge-truncated-id": b"\x40",
+        # draft-seemann-quic-nat-traversal-02 §4.5 and draft-ietf-quic-address-discovery §3.
+        "nat-traversal-client": parameter(0x3D7E9F0BCA12FEA6, b""),
+        "nat-traversal-server": integer(0x3D7E9F0BCA12FEA6, 8),
+        "address-discovery-both": integer(0x9F81A176, 2),
+        "edge-nat-traversal-zero": integer(0x3D7E9F0BCA12FEA6, 0),
+        "edge-nat-traversal-trailing": parameter(0x3D7E9F0BCA12FEA6, varint(8) + b"\x00"),
+        "edge-address-discovery-3": integer(0x9F81A176, 3),
     }
 
 
@@ -335,6 +381,7 @@ def main() -> None:
         "FuzzFrames": frame_corpus(vectors),
         "FuzzTransportParameters": transport_parameter_corpus(vectors),
         "FuzzPathFrames": path_frame_corpus(),
+        "FuzzTraversalFrames": traversal_frame_corpus(),
     }
     root = HERE / "Corpus"
     for target, corpus in corpora.items():

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../FuzzTesting"
 
-targets=(FuzzPacketHeader FuzzFrames FuzzTransportParameters FuzzPathFrames)
+targets=(FuzzPacketHeader FuzzFrames FuzzTransportParameters FuzzPathFrames FuzzTraversalFrames)
 seconds=${FUZZ_SECONDS:-20}
 # Swift 6.3 on Linux: -sanitize=fuzzer links libclang_rt.fuzzer and instruments every module (QUICWire
 # included); -parse-as-library because the targets' entry points are `@main` types (see README.md).

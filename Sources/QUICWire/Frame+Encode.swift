@@ -72,6 +72,22 @@ extension Frame {
             buffer.appendVarInt(FrameType.datagramWithLength)
             buffer.appendVarInt(UInt64(data.count))
             buffer.append(contentsOf: data)
+        case .addAddress(let frame):
+            buffer.appendVarInt(frameType)
+            buffer.appendVarInt(frame.sequence)
+            frame.address.encode(into: &buffer)
+        case .punchMeNow(let frame):
+            buffer.appendVarInt(frameType)
+            buffer.appendVarInt(frame.round)
+            buffer.appendVarInt(frame.pairedWith)
+            frame.address.encode(into: &buffer)
+        case .removeAddress(let sequence):
+            buffer.appendVarInt(frameType)
+            buffer.appendVarInt(sequence)
+        case .observedAddress(let frame):
+            buffer.appendVarInt(frameType)
+            buffer.appendVarInt(frame.sequence)
+            frame.address.encode(into: &buffer)
         }
     }
 
@@ -110,6 +126,15 @@ extension Frame {
                 + lengthPrefixed(close.reason.count)
         case .datagram(let data):
             return 1 + lengthPrefixed(data.count)
+        case .addAddress(let frame):
+            return varIntLength(frameType) + varIntLength(frame.sequence) + frame.address.wireLength
+        case .punchMeNow(let frame):
+            return varIntLength(frameType) + varIntLength(frame.round) + varIntLength(frame.pairedWith)
+                + frame.address.wireLength
+        case .removeAddress(let sequence):
+            return varIntLength(frameType) + varIntLength(sequence)
+        case .observedAddress(let frame):
+            return varIntLength(frameType) + varIntLength(frame.sequence) + frame.address.wireLength
         }
     }
 }

@@ -1,7 +1,8 @@
 // MARK: - Parsing
 
 extension Frame {
-    /// Parses one frame at the reader's position (RFC 9000 §12.4, §19; RFC 9221 §4).
+    /// Parses one frame at the reader's position (RFC 9000 §12.4, §19; RFC 9221 §4;
+    /// draft-seemann-quic-nat-traversal-02 §4.6; draft-ietf-quic-address-discovery §4).
     ///
     /// Total: every failure throws a `QUICWireError` whose `frameType` is the frame being parsed.
     /// Truncation, unknown types and invalid field values are FRAME_ENCODING_ERROR; a frame type that
@@ -84,6 +85,21 @@ extension Frame {
         case FrameType.datagramWithLength:
             let length = try reader.readVarInt()
             return .datagram(data: try reader.readBytes(length))
+        case FrameType.addAddressIPv4, FrameType.addAddressIPv6:
+            let sequence = try reader.readVarInt()
+            return .addAddress(AddAddressFrame(sequence: sequence,
+                                               address: try .parse(isIPv6: type & 1 == 1, from: &reader)))
+        case FrameType.punchMeNowIPv4, FrameType.punchMeNowIPv6:
+            let round = try reader.readVarInt()
+            let pairedWith = try reader.readVarInt()
+            return .punchMeNow(PunchMeNowFrame(round: round, pairedWith: pairedWith,
+                                               address: try .parse(isIPv6: type & 1 == 1, from: &reader)))
+        case FrameType.removeAddress:
+            return .removeAddress(sequence: try reader.readVarInt())
+        case FrameType.observedAddressIPv4, FrameType.observedAddressIPv6:
+            let sequence = try reader.readVarInt()
+            return .observedAddress(ObservedAddressFrame(sequence: sequence,
+                                                         address: try .parse(isIPv6: type & 1 == 1, from: &reader)))
         default:
             throw QUICWireError(.frameEncodingError, "unknown frame type")
         }

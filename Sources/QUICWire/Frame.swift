@@ -47,6 +47,14 @@ public enum Frame: Hashable, Sendable {
     case handshakeDone
     /// DATAGRAM (RFC 9221).
     case datagram(data: [UInt8])
+    /// ADD_ADDRESS (draft-seemann-quic-nat-traversal-02 §4.6.1), server to client.
+    case addAddress(AddAddressFrame)
+    /// PUNCH_ME_NOW (draft-seemann-quic-nat-traversal-02 §4.6.2), client to server.
+    case punchMeNow(PunchMeNowFrame)
+    /// REMOVE_ADDRESS (draft-seemann-quic-nat-traversal-02 §4.6.3), server to client.
+    case removeAddress(sequence: UInt64)
+    /// OBSERVED_ADDRESS (draft-ietf-quic-address-discovery §4).
+    case observedAddress(ObservedAddressFrame)
 }
 
 // MARK: - Classification
@@ -79,6 +87,13 @@ extension Frame {
             return close.isApplicationError ? FrameType.connectionCloseApplication : FrameType.connectionCloseTransport
         case .handshakeDone: return FrameType.handshakeDone
         case .datagram: return FrameType.datagramWithLength
+        case .addAddress(let frame):
+            return frame.address.isIPv6 ? FrameType.addAddressIPv6 : FrameType.addAddressIPv4
+        case .punchMeNow(let frame):
+            return frame.address.isIPv6 ? FrameType.punchMeNowIPv6 : FrameType.punchMeNowIPv4
+        case .removeAddress: return FrameType.removeAddress
+        case .observedAddress(let frame):
+            return frame.address.isIPv6 ? FrameType.observedAddressIPv6 : FrameType.observedAddressIPv4
         }
     }
 
@@ -90,10 +105,11 @@ extension Frame {
         }
     }
 
-    /// RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames.
+    /// RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames;
+    /// draft-ietf-quic-address-discovery §4 adds OBSERVED_ADDRESS.
     public var isProbing: Bool {
         switch self {
-        case .pathChallenge, .pathResponse, .newConnectionID, .padding: return true
+        case .pathChallenge, .pathResponse, .newConnectionID, .padding, .observedAddress: return true
         default: return false
         }
     }

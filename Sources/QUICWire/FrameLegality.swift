@@ -19,7 +19,9 @@ extension Frame {
     /// restrictions on 0-RTT; RFC 9221 §4 for DATAGRAM). Unknown types map to nothing.
     ///
     /// - Initial, Handshake: PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE of type 0x1c.
-    /// - 0-RTT: everything except ACK, CRYPTO, HANDSHAKE_DONE, NEW_TOKEN, PATH_RESPONSE, RETIRE_CONNECTION_ID.
+    /// - 0-RTT: everything except ACK, CRYPTO, HANDSHAKE_DONE, NEW_TOKEN, PATH_RESPONSE, RETIRE_CONNECTION_ID,
+    ///   and (our choice, docs/protocol.md) the NAT traversal frames: a server must not probe addresses a
+    ///   client named before the handshake proved the client's address and identity.
     /// - 1-RTT: everything.
     public static let allowedPacketKinds: [UInt64: Set<PacketKind>] = {
         var table: [UInt64: Set<PacketKind>] = [:]
@@ -46,7 +48,7 @@ extension Frame {
         case .zeroRTT:
             switch frameType {
             case FrameType.ack, FrameType.ackECN, FrameType.crypto, FrameType.handshakeDone, FrameType.newToken,
-                 FrameType.pathResponse, FrameType.retireConnectionID:
+                 FrameType.pathResponse, FrameType.retireConnectionID, FrameType.natTraversal:
                 return false
             default:
                 return FrameType.isKnown(frameType)
@@ -59,5 +61,31 @@ extension Frame {
     @inlinable
     public func isAllowed(in kind: PacketKind) -> Bool {
         Frame.isAllowed(frameType: frameType, in: kind)
+    }
+}
+
+// MARK: - Direction
+
+extension Frame {
+    /// Whether an endpoint of `role` may send a frame of `frameType`. The NAT traversal draft
+    /// (draft-seemann-quic-nat-traversal-02 §4.6) gives ADD_ADDRESS and REMOVE_ADDRESS to the server and
+    /// PUNCH_ME_NOW to the client; RFC 9000 §19.7 and §19.20 give NEW_TOKEN and HANDSHAKE_DONE to the
+    /// server. Receiving a frame its sender may not send is a PROTOCOL_VIOLATION.
+    public static func mayBeSent(frameType: UInt64, by role: EndpointRole) -> Bool {
+        switch frameType {
+        case FrameType.addAddressIPv4, FrameType.addAddressIPv6, FrameType.removeAddress,
+             FrameType.newToken, FrameType.handshakeDone:
+            return role == .server
+        case FrameType.punchMeNowIPv4, FrameType.punchMeNowIPv6:
+            return role == .client
+        default:
+            return true
+        }
+    }
+
+    /// Whether an endpoint of `role` may send this frame.
+    @inlinable
+    public func mayBeSent(by role: EndpointRole) -> Bool {
+        Frame.mayBeSent(frameType: frameType, by: role)
     }
 }

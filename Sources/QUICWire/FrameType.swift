@@ -1,6 +1,7 @@
 // MARK: - FrameType
 
-/// Frame type values (RFC 9000 §19, Table 3 in §12.4; RFC 9221 §4). The one place these numbers live.
+/// Frame type values (RFC 9000 §19, Table 3 in §12.4; RFC 9221 §4; the NAT traversal and address
+/// discovery drafts). The one place these numbers live.
 public enum FrameType {
     /// PADDING (RFC 9000 §19.1).
     public static let padding: UInt64 = 0x00
@@ -63,13 +64,33 @@ public enum FrameType {
     /// DATAGRAM with a Length field (RFC 9221 §4).
     public static let datagramWithLength: UInt64 = 0x31
 
+    /// ADD_ADDRESS with an IPv4 address (draft-seemann-quic-nat-traversal-02 §4.6.1).
+    public static let addAddressIPv4: UInt64 = 0x3d7e90
+    /// ADD_ADDRESS with an IPv6 address.
+    public static let addAddressIPv6: UInt64 = 0x3d7e91
+    /// PUNCH_ME_NOW with an IPv4 address (draft-seemann-quic-nat-traversal-02 §4.6.2).
+    public static let punchMeNowIPv4: UInt64 = 0x3d7e92
+    /// PUNCH_ME_NOW with an IPv6 address.
+    public static let punchMeNowIPv6: UInt64 = 0x3d7e93
+    /// REMOVE_ADDRESS (draft-seemann-quic-nat-traversal-02 §4.6.3).
+    public static let removeAddress: UInt64 = 0x3d7e94
+    /// OBSERVED_ADDRESS with an IPv4 address (draft-ietf-quic-address-discovery §4).
+    public static let observedAddressIPv4: UInt64 = 0x9f81a6
+    /// OBSERVED_ADDRESS with an IPv6 address.
+    public static let observedAddressIPv6: UInt64 = 0x9f81a7
+
+    /// The NAT traversal frame types (draft-seemann-quic-nat-traversal-02 §4.6), in order.
+    public static let natTraversal: ClosedRange<UInt64> = addAddressIPv4...removeAddress
+
     /// Every frame type this implementation understands.
     public static let all: [UInt64] = Array(padding...handshakeDone) + [datagram, datagramWithLength]
+        + Array(natTraversal) + [observedAddressIPv4, observedAddressIPv6]
 
     /// Whether `type` is one of `all`, without scanning the list.
     @inlinable
     public static func isKnown(_ type: UInt64) -> Bool {
-        type <= handshakeDone || type == datagram || type == datagramWithLength
+        type <= handshakeDone || type == datagram || type == datagramWithLength || natTraversal.contains(type)
+            || type == observedAddressIPv4 || type == observedAddressIPv6
     }
 
     /// The largest stream count MAX_STREAMS / STREAMS_BLOCKED may carry (RFC 9000 §19.11: 2^60).

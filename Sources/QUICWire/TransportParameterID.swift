@@ -1,6 +1,7 @@
 // MARK: - TransportParameterID
 
-/// Transport parameter identifiers (RFC 9000 §18.2, RFC 9221 §3). The one place these numbers live.
+/// Transport parameter identifiers (RFC 9000 §18.2, RFC 9221 §3, the NAT traversal and address discovery
+/// drafts). The one place these numbers live.
 public struct TransportParameterID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The identifier as carried on the wire (a varint).
     public var rawValue: UInt64
@@ -50,20 +51,25 @@ public struct TransportParameterID: RawRepresentable, Hashable, Sendable, Custom
     /// max_datagram_frame_size (RFC 9221 §3).
     public static let maxDatagramFrameSize = TransportParameterID(rawValue: 0x20)
 
+    /// nat_traversal (draft-seemann-quic-nat-traversal-02 §4.5).
+    public static let natTraversal = TransportParameterID(rawValue: 0x3d7e_9f0b_ca12_fea6)
+    /// address_discovery (draft-ietf-quic-address-discovery §3).
+    public static let addressDiscovery = TransportParameterID(rawValue: 0x9f81_a176)
+
     /// Every identifier `TransportParameters` has a field for.
     public static let known: [TransportParameterID] = [
         .originalDestinationConnectionID, .maxIdleTimeout, .statelessResetToken, .maxUDPPayloadSize,
         .initialMaxData, .initialMaxStreamDataBidiLocal, .initialMaxStreamDataBidiRemote, .initialMaxStreamDataUni,
         .initialMaxStreamsBidi, .initialMaxStreamsUni, .ackDelayExponent, .maxAckDelay, .disableActiveMigration,
         .preferredAddress, .activeConnectionIDLimit, .initialSourceConnectionID, .retrySourceConnectionID,
-        .maxDatagramFrameSize,
+        .maxDatagramFrameSize, .natTraversal, .addressDiscovery,
     ]
 
     // MARK: - Properties
 
     /// Whether `TransportParameters` has a field for this identifier.
     public var isKnown: Bool {
-        rawValue <= 0x10 || self == .maxDatagramFrameSize
+        rawValue <= 0x10 || self == .maxDatagramFrameSize || self == .natTraversal || self == .addressDiscovery
     }
 
     /// Reserved for greasing: 31 * N + 27 (RFC 9000 §18.1). Receivers ignore these.

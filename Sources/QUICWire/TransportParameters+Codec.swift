@@ -43,6 +43,17 @@ extension TransportParameters {
         if let size = maxDatagramFrameSize {
             out.appendParameter(.maxDatagramFrameSize, integer: size, unless: nil)
         }
+        switch natTraversal {
+        case .client:
+            out.appendParameter(.natTraversal, bytes: [])
+        case .server(let limit):
+            out.appendParameter(.natTraversal, integer: limit, unless: nil)
+        case nil:
+            break
+        }
+        if let mode = addressDiscovery {
+            out.appendParameter(.addressDiscovery, integer: mode.rawValue, unless: nil)
+        }
         for (rawID, value) in unknown.sorted(by: { $0.key < $1.key }) {
             let id = TransportParameterID(rawValue: rawID)
             // A known id here would duplicate the field's own encoding (RFC 9000 §7.4: MUST NOT repeat).
@@ -94,13 +105,14 @@ extension TransportParameters {
             if sender == .client, id.isServerOnly {
                 throw invalid(id, "server-only parameter sent by a client")
             }
-            try parameters.apply(id, value: &value)
+            try parameters.apply(id, value: &value, sentBy: sender)
         }
         return parameters
     }
 
     /// Stores one parameter's value, validating it (RFC 9000 §18.2).
-    private mutating func apply(_ id: TransportParameterID, value: inout ByteReader) throws(QUICWireError) {
+    private mutating func apply(_ id: TransportParameterID, value: inout ByteReader,
+                                sentBy sender: EndpointRole) throws(QUICWireError) {
         switch id {
         case .originalDestinationConnectionID:
             originalDestinationConnectionID = try Self.connectionID(id, &value)
@@ -141,6 +153,12 @@ extension TransportParameters {
             retrySourceConnectionID = try Self.connectionID(id, &value)
         case .maxDatagramFrameSize:
             maxDatagramFrameSize = try Self.integer(id, &value)
+        case .natTraversal:
+            natTraversal = try Self.natTraversal(&value, sentBy: sender)
+        case .addressDiscovery:
+            let raw = try Self.integer(id, &value)
+            guard let mode = AddressDiscoveryMode(rawValue: raw) else { throw Self.invalid(id, "value \(raw) is not 0, 1 or 2") }
+            addressDiscovery = mode
         default:
             // RFC 9000 §18.1: reserved ids exist to be ignored; §7.4.2: unknown ones are ignored too.
             if !id.isReserved {
@@ -158,6 +176,20 @@ extension TransportParameters {
         guard value.isAtEnd else { throw invalid(id, "value longer than its varint") }
         guard number >= minimum, number <= maximum else { throw invalid(id, "value \(number) out of range") }
         return number
+    }
+
+    /// draft-seemann-quic-nat-traversal-02 §4.5: a client's value is empty; a server's is one varint > 0.
+    private static func natTraversal(_ value: inout ByteReader,
+                                     sentBy sender: EndpointRole) throws(QUICWireError) -> NATTraversalParameter {
+        let id = TransportParameterID.natTraversal
+        switch sender {
+        case .client:
+            guard value.isAtEnd else { throw invalid(id, "a client's value must be empty") }
+            return .client
+        case .server:
+            let limit = try integer(id, &value, atLeast: 1)
+            return .server(concurrencyLimit: limit)
+        }
     }
 
     /// A connection ID filling the whole value (0...20 bytes).

@@ -1,6 +1,7 @@
 // MARK: - TransportParameters
 
-/// QUIC transport parameters (RFC 9000 §18, RFC 9221 §3), exchanged in the TLS
+/// QUIC transport parameters (RFC 9000 §18, RFC 9221 §3, and the NAT traversal and address discovery
+/// drafts), exchanged in the TLS
 /// `quic_transport_parameters` extension.
 ///
 /// ```
@@ -46,6 +47,10 @@ public struct TransportParameters: Hashable, Sendable {
     public var retrySourceConnectionID: ConnectionID?
     /// 0x20: the largest DATAGRAM frame accepted (RFC 9221 §3); nil means DATAGRAM is not supported.
     public var maxDatagramFrameSize: UInt64? = nil
+    /// 0x3d7e9f0bca12fea6: NAT traversal support (draft-seemann-quic-nat-traversal-02 §4.5); nil when absent.
+    public var natTraversal: NATTraversalParameter? = nil
+    /// 0x9f81a176: address discovery (draft-ietf-quic-address-discovery §3); nil when absent.
+    public var addressDiscovery: AddressDiscoveryMode? = nil
     /// Parameters we do not know, kept (and ignored) by decode and re-encoded by encode. Reserved
     /// (greasing) ids are dropped by decode; entries whose id is a known one are never encoded.
     public var unknown: [UInt64: [UInt8]] = [:]

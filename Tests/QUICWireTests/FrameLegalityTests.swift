@@ -29,6 +29,14 @@ struct FrameLegalityTests {
         for type: UInt64 in 0x08...0x17 {                  // STREAM, MAX_*, *_BLOCKED
             table[type] = applicationData
         }
+        // draft-seemann-quic-nat-traversal-02: ADD_ADDRESS, PUNCH_ME_NOW, REMOVE_ADDRESS; 1-RTT only by
+        // our choice (docs/protocol.md).
+        for type: UInt64 in 0x3d7e90...0x3d7e94 {
+            table[type] = oneRTTOnly
+        }
+        // draft-ietf-quic-address-discovery §4: OBSERVED_ADDRESS in 0-RTT and 1-RTT.
+        table[0x9f81a6] = applicationData
+        table[0x9f81a7] = applicationData
         return table
     }()
 
@@ -47,7 +55,7 @@ struct FrameLegalityTests {
     }
 
     @Test func unknownTypesAreAllowedNowhere() {
-        for type: UInt64 in [0x1f, 0x20, 0x2f, 0x32, 0x40, 1 << 40] {
+        for type: UInt64 in [0x1f, 0x20, 0x2f, 0x32, 0x40, 0x3d7e8f, 0x3d7e95, 0x9f81a5, 0x9f81a8, 1 << 40] {
             for kind in PacketKind.allCases {
                 #expect(!Frame.isAllowed(frameType: type, in: kind))
             }

@@ -25,8 +25,12 @@ struct FrameMalformedTests {
         for cut in 0..<bytes.count {
             let error = parseError(Array(bytes[0..<cut]))
             #expect(error?.code == .frameEncodingError, "cut at \(cut) of \(bytes.count)")
-            if cut > 0 {
+            // Once the whole type is read, the error names the frame being parsed; a cut inside a
+            // multi-byte type (the NAT traversal frames) leaves no type to name.
+            if cut >= VarInt.encodedLength(of: frame.frameType) {
                 #expect(error?.frameType == frame.frameType, "the error names the frame being parsed")
+            } else if cut > 0 {
+                #expect(error?.frameType == nil, "cut inside the frame type")
             }
         }
     }

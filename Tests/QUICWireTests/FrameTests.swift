@@ -48,6 +48,15 @@ enum FrameSamples {
         .handshakeDone,
         .datagram(data: []),
         .datagram(data: [UInt8](repeating: 0x42, count: 1200)),
+        .addAddress(AddAddressFrame(sequence: 0, address: FrameAddress(ip: .v4(0xc000_0201), port: 4433))),
+        .addAddress(AddAddressFrame(sequence: big, address: FrameAddress(ip: .v6(high: .max, low: 1), port: 0))),
+        .punchMeNow(PunchMeNowFrame(round: 1, pairedWith: 0, address: FrameAddress(ip: .v4(0), port: .max))),
+        .punchMeNow(PunchMeNowFrame(round: big, pairedWith: big,
+                                    address: FrameAddress(ip: .v6(high: 0x2001_0db8 << 32, low: 7), port: 443))),
+        .removeAddress(sequence: 0),
+        .removeAddress(sequence: big),
+        .observedAddress(ObservedAddressFrame(sequence: 2, address: FrameAddress(ip: .v4(.max), port: 51820))),
+        .observedAddress(ObservedAddressFrame(sequence: 1 << 30, address: FrameAddress(ip: .v6(high: 0, low: 1), port: 1))),
     ]
 }
 
@@ -60,8 +69,10 @@ struct FrameTests {
         let parsed = try parseOne(bytes)
         #expect(parsed.frame == frame)
         #expect(parsed.atEnd)
-        // The first byte is the (single-byte) frame type the frame reports.
-        #expect(UInt64(bytes[0]) == frame.frameType)
+        // The frame starts with the type it reports, minimally encoded.
+        var reader = ByteReader(bytes)
+        #expect(try reader.readVarInt() == frame.frameType)
+        #expect(reader.position == VarInt.encodedLength(of: frame.frameType))
     }
 
     @Test func aSequenceOfFramesParsesBackInOrder() throws {
@@ -167,6 +178,7 @@ struct FrameTests {
         #expect(!ack.isProbing && !close.isProbing && !Frame.ping.isProbing)
         #expect(Frame.pathChallenge(data: 1).isProbing)
         #expect(Frame.pathResponse(data: 1).isProbing)
-        #expect(FrameSamples.all.filter(\.isProbing).count == 2 + 3 + 2)   // 2 PADDING, 3 NEW_CONNECTION_ID, 2 path
+        // 2 PADDING, 3 NEW_CONNECTION_ID, 2 path, 2 OBSERVED_ADDRESS (draft-ietf-quic-address-discovery §4).
+        #expect(FrameSamples.all.filter(\.isProbing).count == 2 + 3 + 2 + 2)
     }
 }

@@ -39,6 +39,10 @@ struct TransportParametersTests {
         add { $0.retrySourceConnectionID = cid(4) }
         add { $0.maxDatagramFrameSize = 65535 }
         add { $0.maxDatagramFrameSize = 0 }
+        add { $0.natTraversal = .server(concurrencyLimit: 8) }
+        add { $0.natTraversal = .server(concurrencyLimit: VarInt.max) }
+        add { $0.addressDiscovery = .provideOnly }
+        add { $0.addressDiscovery = .both }
         add { $0.unknown = [0x1234: [1, 2, 3], 0xff_0000: []] }
         return cases
     }()

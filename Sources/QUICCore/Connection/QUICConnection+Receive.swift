@@ -293,6 +293,10 @@ extension QUICConnection {
             }
         case .datagram(let data):
             try handleDatagramFrame(data, frame: frame)
+        case .addAddress, .punchMeNow, .removeAddress, .observedAddress:
+            // The NAT traversal and address discovery extensions are not negotiated by this endpoint yet;
+            // a frame of an extension that was not negotiated is an unknown frame (RFC 9000 §12.4).
+            throw QUICWireError(.frameEncodingError, frameType: frame.frameType, "frame of an extension not negotiated")
         }
     }
 
