@@ -112,6 +112,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "IPPacket", swiftSettings: strictSettings),
+        // Candidates, pairing, probe schedule, path selection and liveness for direct paths (DESIGN.md §6);
+        // sans-IO and knows no QUIC.
+        .target(name: "NATTraversal", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+                swiftSettings: strictSettings),
         .target(
             name: "UserspaceTCP",
             dependencies: ["IPPacket", .product(name: "NIOCore", package: "swift-nio"),
@@ -200,6 +204,11 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "ZTNAConfigTests", dependencies: ["ZTNAConfig", "ZTNAProtocol"], swiftSettings: strictSettings),
         .testTarget(name: "IPPacketTests", dependencies: ["IPPacket"], swiftSettings: strictSettings),
+        .testTarget(name: "NATTraversalTests", dependencies: ["NATTraversal", .product(name: "NIOCore", package: "swift-nio")],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "ZTNASimulationTests",
+                    dependencies: ["ZTNASimulation", .product(name: "NIOCore", package: "swift-nio")],
+                    swiftSettings: strictSettings),
         .testTarget(name: "UserspaceTCPTests",
                     dependencies: ["UserspaceTCP", "IPPacket", .product(name: "NIOCore", package: "swift-nio")],
                     swiftSettings: strictSettings),
