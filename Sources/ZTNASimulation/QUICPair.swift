@@ -41,6 +41,10 @@ public struct QUICPair {
     /// datagram) is recorded with its destination: what an on-path observer sees (RFC 9000 §9.5 tests).
     public var recordsShortHeaderConnectionIDs = false
     public private(set) var shortHeaderConnectionIDs: [(side: Side, destination: PathAddress, id: [UInt8])] = []
+    /// When set, every datagram an endpoint puts on the wire (even one without a route) is recorded with its
+    /// destination, size and time: what the anti-amplification and padding tests count.
+    public var recordsDatagrams = false
+    public private(set) var sentDatagrams: [(side: Side, destination: PathAddress, size: Int, at: NIODeadline)] = []
     public let certificates: TestCertificates.Files
     public var clientConfiguration: QUICConfiguration
 
@@ -110,6 +114,7 @@ public struct QUICPair {
     private mutating func send(_ transmit: QUICTransmit, from side: Side) {
         let payload = transmit.payload
         sentSizes[side, default: []].append(payload.count)
+        if recordsDatagrams { sentDatagrams.append((side, transmit.destination, payload.count, now)) }
         if recordsShortHeaderConnectionIDs, let first = payload.first, first & 0x80 == 0 {
             // The receiver's endpoint chose the ID's length.
             let length = (side == .client ? server : client).configuration.connectionIDLength

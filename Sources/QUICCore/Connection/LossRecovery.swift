@@ -89,6 +89,12 @@ struct LossRecovery: Sendable {
         PacketNumberSpace.allCases.contains { hasAckElicitingInFlight($0) }
     }
 
+    /// Send time of the oldest ack-eliciting packet in flight in `space` (for the application's path liveness).
+    func oldestAckElicitingInFlight(_ space: PacketNumberSpace) -> NIODeadline? {
+        guard hasAckElicitingInFlight(space) else { return nil }
+        return sent[space.rawValue].first { $0.isAckEliciting && $0.inFlight }?.timeSent
+    }
+
     // MARK: - Acknowledgements
 
     /// RFC 9002 Appendix A.7 OnAckReceived. Throws PROTOCOL_VIOLATION when the peer acknowledges a packet
@@ -266,7 +272,8 @@ struct LossRecovery: Sendable {
     }
 
     /// Forgets the outstanding packets of a space without declaring them lost to congestion control, and
-    /// returns them so their data can be sent again (after a Retry, RFC 9000 §17.2.5.3).
+    /// returns them so their data can be sent again: after a Retry (RFC 9000 §17.2.5.3), and for the packets
+    /// of a path the connection left (their loss says nothing about the new path's capacity, RFC 9000 §9.4).
     mutating func abandonOutstanding(space: PacketNumberSpace) -> [SentPacket] {
         let packets = sent[space.rawValue].removeAll()
         for packet in packets { leftFlight(packet, space: space) }
@@ -274,9 +281,11 @@ struct LossRecovery: Sendable {
         return packets
     }
 
-    /// RFC 9000 §9.4: a new path starts with fresh congestion control and RTT state.
+    /// RFC 9000 §9.4: a new path starts with fresh congestion control and RTT state — and without the PTO
+    /// backoff (RFC 9002 §6.2.1): the backoff measured the old path's silence, the new path gave no reason.
     /// - Parameter rtt: the new path's own measurement, if its validation made one.
     mutating func resetForNewPath(rtt measured: RTTEstimator? = nil) {
+        ptoCount = 0
         rtt.reset()
         if let measured, measured.hasSample { rtt = measured }
         congestion = algorithm.makeController(maxDatagramSize: maxDatagramSize)

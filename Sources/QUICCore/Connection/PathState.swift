@@ -8,6 +8,8 @@ struct PathState: Sendable {
     /// packet or a Retry token; otherwise a PATH_RESPONSE to our PATH_CHALLENGE).
     var isValidated: Bool
     var bytesReceived = 0
+    /// Bytes sent that count against the anti-amplification limit (RFC 9000 §8.1): everything but the
+    /// PATH_CHALLENGE datagrams the application asked for (`probedByApplication`), which have their own bound.
     var bytesSent = 0
     /// The largest UDP payload we send on this path (a relayed path carries less than a direct one).
     var maxUDPPayload: Int
@@ -37,6 +39,12 @@ struct PathState: Sendable {
     /// IDs when the first datagram goes out on the path; nil while none was needed or none was spare.
     var peerConnectionID: PeerConnectionID?
 
+    // MARK: Liveness (the application's failure detection, DESIGN.md §6)
+    /// When the last authenticated packet arrived on this path.
+    var lastReceived: NIODeadline?
+    /// When the last ack-eliciting packet (not a path probe) left on this path while it was the active one.
+    var lastAckElicitingSent: NIODeadline?
+
     init(remote: PathAddress, isValidated: Bool, maxUDPPayload: Int) {
         self.remote = remote
         self.isValidated = isValidated
@@ -50,9 +58,14 @@ struct PathState: Sendable {
 
     var isValidating: Bool { validationDeadline != nil }
 
+    /// Whether the next path-validation datagram is exempt from the anti-amplification limit: it carries a
+    /// PATH_CHALLENGE the application asked for. (PATH_RESPONSE frames to a never-validated address are not:
+    /// they go out within three times what arrived from it, or ride along in such a datagram.)
+    var probeIsExempt: Bool { probedByApplication && challengePending }
+
     /// Bytes a path-validation datagram may use now.
     var probeBudget: Int {
-        probedByApplication && challengePending ? maxUDPPayload : min(maxUDPPayload, amplificationBudget)
+        probeIsExempt ? maxUDPPayload : min(maxUDPPayload, amplificationBudget)
     }
 
     /// Whether a datagram must go out on this path for validation purposes.

@@ -1,5 +1,6 @@
 public import NIOCore
 public import QUICTLS
+public import QUICWire
 
 /// Settings of one QUIC connection (either role). Defaults suit ztna's tunnels and relay connections.
 public struct QUICConfiguration: Sendable {
@@ -51,6 +52,16 @@ public struct QUICConfiguration: Sendable {
     /// The largest UDP payload on a path the peer moves to on its own (a rebinding or its migration), until
     /// the application says otherwise with `setMaxUDPPayload(_:for:)`.
     public var newPathMaxUDPPayloadSize: Int = 1200
+    /// Offer draft-seemann-quic-nat-traversal-02 (the nat_traversal transport parameter): the client may then
+    /// ask the server, with PUNCH_ME_NOW, to probe its addresses, and the server advertises its own with
+    /// ADD_ADDRESS. Only tunnel connections between an agent (client) and a connector (server) use it.
+    public var offersNATTraversal = false
+    /// Server: how many paths it probes at once for the client's PUNCH_ME_NOW frames (the transport
+    /// parameter's value, > 0); `probePath` refuses more with `.probeLimitReached`.
+    public var natTraversalConcurrencyLimit: UInt64 = 8
+    /// draft-ietf-quic-address-discovery: whether we report the addresses we observe, want them reported to us,
+    /// or both (nil: not offered). Relay connections use it to give nodes their server-reflexive addresses.
+    public var addressDiscovery: AddressDiscoveryMode? = nil
     /// Start a 1-RTT key update after this many packets sent in one key phase (RFC 9001 §6); nil: never
     /// initiate (updates from the peer are always followed). The default stays well inside AES-GCM's
     /// confidentiality limit of 2^23 packets (RFC 9001 §6.6).

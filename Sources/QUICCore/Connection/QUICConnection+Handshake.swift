@@ -57,6 +57,7 @@ extension QUICConnection {
             peerStatelessResetToken = parameters.statelessResetToken
         }
         peerTransportParameters = parameters
+        negotiateTraversalExtensions(parameters)
         streams.applyPeerTransportParameters(parameters)
         recovery.peerMaxAckDelay = .milliseconds(Int64(parameters.maxAckDelay))
         recovery.peerAckDelayExponent = parameters.ackDelayExponent
@@ -78,6 +79,7 @@ extension QUICConnection {
             pendingHandshakeDone = true
             // RFC 9001 §4.9.2: the server discards Handshake keys once the handshake is confirmed.
             discardKeys(.handshake)
+            reportObservedAddressIfNeeded()
         }
         startIssuingConnectionIDs(now: now)
         emit(.connected)

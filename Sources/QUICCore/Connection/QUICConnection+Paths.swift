@@ -11,6 +11,9 @@ public enum QUICPathError: Error, Sendable, Hashable {
     case migrationDisabledByPeer
     /// The path has not been validated (call `probePath` and wait for `.pathValidated`).
     case pathNotValidated
+    /// A server that negotiated NAT traversal validates at most `probeConcurrencyLimit` candidate paths at once
+    /// (draft-seemann-quic-nat-traversal-02): abandon one (`abandonPath`) or wait for its outcome.
+    case probeLimitReached
 }
 
 extension QUICConnection {
@@ -45,6 +48,10 @@ extension QUICConnection {
     /// - Parameter maxUDPPayload: the largest UDP payload the path carries (a relayed path carries less).
     public mutating func probePath(_ remote: PathAddress, maxUDPPayload: Int? = nil, now: NIODeadline) throws(QUICPathError) {
         guard state == .established, handshakeConfirmed else { throw .notConfirmed }
+        if remote != path.remote, candidatePaths[remote]?.isValidating != true, let limit = probeConcurrencyLimit,
+           pathsBeingValidated >= limit {
+            throw .probeLimitReached
+        }
         if let maxUDPPayload { pathPayloadLimits[remote] = maxUDPPayload }
         if remote == path.remote {
             startValidation(&path, now: now)
@@ -56,6 +63,17 @@ extension QUICConnection {
         startValidation(&candidate, now: now)
         insertCandidate(candidate)
     }
+
+    /// Stops validating a candidate path and forgets it — e.g. a later NAT traversal round cancels the probes of
+    /// an earlier one — releasing the connection ID it used (RFC 9000 §9.5); no `.pathFailed` follows. The
+    /// active path, and the fallback kept while a peer's new address validates (RFC 9000 §9.3.2), stay.
+    public mutating func abandonPath(_ remote: PathAddress) {
+        guard remote != path.remote, let removed = candidatePaths.removeValue(forKey: remote) else { return }
+        releasePeerConnectionID(of: removed)
+    }
+
+    /// Candidate paths being validated now (what `probeConcurrencyLimit` bounds).
+    var pathsBeingValidated: Int { candidatePaths.values.count(where: \.isValidating) }
 
     /// Sets the largest UDP payload for a path (e.g. what a relay route can carry); `maxDatagramPayload`
     /// follows for the active path, with a `.maxDatagramPayloadChanged` event.
@@ -69,8 +87,15 @@ extension QUICConnection {
 
     /// Client: moves the connection to a validated path (RFC 9000 §9.2) — e.g. from the relayed path to a
     /// direct one found by NAT traversal, and back. The old path stays validated as a candidate, so moving
-    /// back needs no new validation. Congestion control and RTT start afresh (§9.4).
-    public mutating func migrate(to remote: PathAddress, now: NIODeadline) throws(QUICPathError) {
+    /// back needs no new validation. Congestion control and RTT start afresh (§9.4). The server follows when
+    /// our next non-probing packet arrives there (queue one with `sendPing` if nothing else is due).
+    /// - Parameter abandoningCurrent: the current path is dead (the application's liveness check said so):
+    ///   every packet in flight on it is declared lost at once and its frames go out again on the new path,
+    ///   instead of waiting there for probe timeouts backed off by the old path's silence. DATAGRAM frames
+    ///   among them are not resent (RFC 9221 §5.2) but counted as dropped. Without it, packets in flight on the
+    ///   old path stay in flight (and count against the new path's congestion window) until acknowledged or lost.
+    public mutating func migrate(to remote: PathAddress, abandoningCurrent: Bool = false,
+                                 now: NIODeadline) throws(QUICPathError) {
         guard state == .established, handshakeConfirmed else { throw .notConfirmed }
         guard role == .client else { throw .notAllowed }
         if remote == path.remote { return }
@@ -87,7 +112,39 @@ extension QUICConnection {
         } else {
             _ = usePeerConnectionIDForNewPath()
         }
-        activePathChanged(now: now)
+        activePathChanged(abandoningInFlight: abandoningCurrent, now: now)
+    }
+
+    // MARK: - Liveness (the application's failure detection, DESIGN.md §6)
+
+    /// The active path's liveness at `now`: oldest unacknowledged ack-eliciting packet, last ack-eliciting
+    /// send, last receive, and the probe timeout without backoff.
+    public func pathHealth(now: NIODeadline) -> PathHealthSnapshot {
+        PathHealthSnapshot(
+            path: path.remote, now: now,
+            unacknowledgedSince: recovery.oldestAckElicitingInFlight(.applicationData),
+            lastAckElicitingSent: path.lastAckElicitingSent, lastReceived: path.lastReceived,
+            probeTimeout: recovery.rtt.probeTimeout(maxAckDelay: recovery.peerMaxAckDelay, includeMaxAckDelay: true))
+    }
+
+    /// Queues one PING on the active path (RFC 9000 §19.2) unless one is waiting already: its acknowledgement,
+    /// or the lack of one, tells an application that only receives whether the path still works. It rides in
+    /// the next packet with other frames when there are any; like any ack-eliciting packet, it waits for the
+    /// congestion window.
+    public mutating func sendPing() {
+        guard state == .established else { return }
+        pingPending = true
+    }
+
+    /// An authenticated packet arrived from `remote` (after the connection possibly followed the peer there).
+    mutating func notePacketReceived(from remote: PathAddress, now: NIODeadline) {
+        if remote == path.remote {
+            path.lastReceived = now
+        } else if candidatePaths[remote] != nil {
+            candidatePaths[remote]!.lastReceived = now
+        } else if fallbackPath?.remote == remote {
+            fallbackPath!.lastReceived = now
+        }
     }
 
     /// How many paths besides the active one a connection tracks: enough for NAT traversal's candidate pairs,
@@ -166,7 +223,7 @@ extension QUICConnection {
                 fallbackPath = nil
                 path = fallback
                 emit(.pathFailed(failed))
-                activePathChanged(now: now)
+                activePathChanged(abandoningInFlight: false, now: now)
             } else if !path.isValidated {
                 emit(.pathFailed(failed))
             }
@@ -268,17 +325,28 @@ extension QUICConnection {
             candidatePaths[previous.remote] = previous
         }
         emit(.peerAddressChanged(remote))
-        activePathChanged(now: now)
+        activePathChanged(abandoningInFlight: false, now: now)
     }
 
     /// RFC 9000 §9.4: a new path starts with fresh congestion control and RTT — except that a round trip
     /// measured on that very path by its validation is "knowledge that the round-trip time estimate is valid for
     /// the new path" and seeds the estimator. The datagram size may change.
-    private mutating func activePathChanged(now: NIODeadline) {
+    ///
+    /// With `abandoningInFlight`, every application-space packet in flight — all sent on the path just left —
+    /// is declared lost at once (before the new path's controller starts, so their loss does not shrink it) and
+    /// its frames are queued again, through the same `requeueLost` as any loss. Otherwise the new path's
+    /// window would be blocked by them until acknowledgements that may never come, and their eventual loss
+    /// (after probe timeouts on the new path) would look like persistent congestion there (RFC 9002 §7.6).
+    private mutating func activePathChanged(abandoningInFlight: Bool, now: NIODeadline) {
+        if abandoningInFlight {
+            // Only in-flight packets carry frames to resend; ACK-only packets and path probes are forgotten.
+            requeueLost(recovery.abandonOutstanding(space: .applicationData).filter(\.inFlight), space: .applicationData)
+        }
         recovery.resetForNewPath(rtt: path.rtt)
         path.rtt = nil
         emit(.activePathChanged(path.remote))
         reportMaxDatagramPayloadIfChanged()
+        reportObservedAddressIfNeeded()
         updateLossTimer(now: now)
     }
 
@@ -306,6 +374,7 @@ extension QUICConnection {
 
     private mutating func buildProbe(for target: inout PathState, now: NIODeadline) -> QUICTransmit? {
         let budget = target.probeBudget
+        let exempt = target.probeIsExempt
         let isActive = target.remote == path.remote
         if !isActive { assignPeerConnectionID(to: &target) }
         let destinationConnectionID = isActive ? peerConnectionID : (target.peerConnectionID?.id ?? peerConnectionID)
@@ -337,7 +406,9 @@ extension QUICConnection {
         draft.isAckEliciting = true
         guard let transmit = serialize([draft], budget: budget, destination: target.remote,
                                        destinationConnectionID: destinationConnectionID, now: now) else { return nil }
-        target.bytesSent += transmit.payload.count
+        // A challenge the application asked for is bounded by the validation schedule, not by the amplification
+        // limit; it does not eat into what the limit allows for our responses to the peer's probes there.
+        if !exempt { target.bytesSent += transmit.payload.count }
         return transmit
     }
 }

@@ -168,6 +168,7 @@ extension QUICConnection {
         if kind == .oneRTT, remote != path.remote {
             onPacketFromOtherAddress(remote, nonProbing: nonProbing, isLargest: isLargest, now: now)
         }
+        notePacketReceived(from: remote, now: now)
         spaces[space].received.record(packetNumber: packetNumber, ackEliciting: ackEliciting, now: now,
                                       maxAckDelay: configuration.maxAckDelay,
                                       immediate: space != .applicationData)
@@ -290,13 +291,12 @@ extension QUICConnection {
                 peerCompletedAddressValidation = true
                 discardKeys(.handshake)
                 startRequestedKeyUpdate(now: now)
+                reportObservedAddressIfNeeded()
             }
         case .datagram(let data):
             try handleDatagramFrame(data, frame: frame)
         case .addAddress, .punchMeNow, .removeAddress, .observedAddress:
-            // The NAT traversal and address discovery extensions are not negotiated by this endpoint yet;
-            // a frame of an extension that was not negotiated is an unknown frame (RFC 9000 §12.4).
-            throw QUICWireError(.frameEncodingError, frameType: frame.frameType, "frame of an extension not negotiated")
+            try handleTraversalFrame(frame)       // QUICConnection+NATTraversal.swift
         }
     }
 
@@ -311,10 +311,7 @@ extension QUICConnection {
             if space == .applicationData { acknowledgedOneRTTPacket(packet.packetNumber) }
         }
         if space == .applicationData { startRequestedKeyUpdate(now: now) }
-        for packet in outcome.lost {
-            statistics.packetsLost += 1
-            for frame in packet.frames { onFrameLost(frame, space: space) }
-        }
+        requeueLost(outcome.lost, space: space)
         guard !outcome.acknowledged.isEmpty else { return }
         if role == .client, space == .handshake { peerCompletedAddressValidation = true }
         // RFC 9002 Appendix A.7: reset the PTO backoff unless the client cannot know whether the server
@@ -345,6 +342,8 @@ extension QUICConnection {
             pendingRetireConnectionIDs.append(sequence)
         case .datagram:
             statistics.datagramsDropped += 1      // RFC 9221 §5.2: DATAGRAM frames are never retransmitted
+        case .natTraversal(let frame):
+            onTraversalFrameLost(frame)
         default:
             streams.onLost(frame)
         }

@@ -35,10 +35,7 @@ extension QUICConnection {
     private mutating func onLossDetectionTimeout(_ kind: LossRecovery.TimerKind, now: NIODeadline) {
         switch kind {
         case .lossTime(let space):
-            for packet in recovery.onLossTimeout(space: space, now: now) {
-                statistics.packetsLost += 1
-                for frame in packet.frames { onFrameLost(frame, space: space) }
-            }
+            requeueLost(recovery.onLossTimeout(space: space, now: now), space: space)
         case .probeTimeout(let space):
             recovery.onProbeTimeout()
             // §6.2.4: one or two ack-eliciting probes; during the handshake they carry the CRYPTO data
@@ -57,6 +54,15 @@ extension QUICConnection {
             }
         }
         updateLossTimer(now: now)
+    }
+
+    /// Packets declared lost — by an acknowledgement, the loss timer, or because they left on a path the
+    /// connection abandoned: their information goes out again (RFC 9000 §13.3), frame by frame.
+    mutating func requeueLost(_ packets: [SentPacket], space: PacketNumberSpace) {
+        for packet in packets {
+            statistics.packetsLost += 1
+            for frame in packet.frames { onFrameLost(frame, space: space) }
+        }
     }
 
     /// Re-arms the loss-detection timer (RFC 9002 Appendix A.8).

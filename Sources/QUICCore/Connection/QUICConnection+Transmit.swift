@@ -67,6 +67,7 @@ extension QUICConnection {
             return nil
         }
         path.bytesSent += transmit.payload.count
+        if drafts.contains(where: \.isAckEliciting) { path.lastAckElicitingSent = now }
         return transmit
     }
 
@@ -171,6 +172,10 @@ extension QUICConnection {
             }
             return
         }
+        // NAT traversal and address discovery frames: 1-RTT only, retransmitted while useful.
+        while let frame = nextTraversalFrame(room: remaining(draft)) {
+            add(frame, .natTraversal(frame), to: &draft)
+        }
         // DATAGRAM frames (RFC 9221 §5): sent once, in order, never retransmitted.
         while let datagram = datagramSendQueue.first {
             let frame = Frame.datagram(data: datagram)
@@ -204,7 +209,10 @@ extension QUICConnection {
                             destinationConnectionID: ConnectionID? = nil, now: NIODeadline) -> QUICTransmit? {
         var drafts = drafts
         // RFC 9000 §14.1: pad datagrams with a client Initial, or a server's ack-eliciting Initial, to 1200.
+        // RFC 9000 §8.2.1: path-validation datagrams too (up to the amplification limit), counted with the packet
+        // number's real length (the probe builder reserves four bytes for it).
         let needsPadding = drafts.contains { $0.space == .initial && (role == .client || $0.isAckEliciting) }
+            || drafts.contains(where: \.isPathProbe)
         var datagram: [UInt8] = []
         datagram.reserveCapacity(budget)
         var sentHandshake = false
@@ -216,7 +224,9 @@ extension QUICConnection {
             // RFC 9001 §5.4.2: at least 4 bytes of packet number + payload so the sample exists.
             var minimumPayload = max(0, 4 - pnLength)
             if needsPadding, index == drafts.count - 1 {
-                let headerSize = headerOverhead(space) - 4 - 16 + pnLength
+                let headerSize = space == .applicationData
+                    ? 1 + (destinationConnectionID ?? peerConnectionID).count + pnLength
+                    : headerOverhead(space) - 4 - 16 + pnLength
                 let target = min(Self.minimumInitialDatagramSize, budget)
                 let soFar = datagram.count + headerSize + 16
                 minimumPayload = max(minimumPayload, target - soFar)

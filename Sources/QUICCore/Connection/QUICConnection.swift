@@ -105,6 +105,9 @@ public struct QUICConnection {
     var datagramsDroppedOnReceive = 0
     var pendingDatagramEvents = 0
 
+    // MARK: - NAT traversal and address discovery (draft-seemann-quic-nat-traversal-02, draft-ietf-quic-address-discovery)
+    var natTraversal = NATTraversalFrameState()
+
     // MARK: - Control frames waiting to be sent
     var pendingHandshakeDone = false
     var pingPending = false
@@ -158,7 +161,7 @@ public struct QUICConnection {
         try self.init(role: .client, configuration: configuration, remote: remote, addressValidated: true,
                       localConnectionID: localConnectionID, peerConnectionID: originalDestinationConnectionID,
                       originalDestinationConnectionID: originalDestinationConnectionID,
-                      parameters: Self.transportParameters(from: configuration), serverName: serverName,
+                      parameters: Self.transportParameters(from: configuration, role: .client), serverName: serverName,
                       resetTokens: resetTokens, random: random, now: now)
         installInitialKeys(destinationConnectionID: originalDestinationConnectionID)
         try tls.start()
@@ -176,7 +179,7 @@ public struct QUICConnection {
          localConnectionID: ConnectionID, retrySourceConnectionID: ConnectionID?,
          resetTokens: StatelessResetTokenGenerator, addressValidated: Bool,
          random: QUICRandom, now: NIODeadline) throws(TLSError) {
-        var parameters = Self.transportParameters(from: configuration)
+        var parameters = Self.transportParameters(from: configuration, role: .server)
         parameters.originalDestinationConnectionID = originalDestinationConnectionID
         parameters.retrySourceConnectionID = retrySourceConnectionID
         parameters.statelessResetToken = StatelessResetToken(resetTokens.token(for: localConnectionID.bytes))
@@ -193,7 +196,7 @@ public struct QUICConnection {
         armIdleTimer(now: now)
     }
 
-    static func transportParameters(from configuration: QUICConfiguration) -> TransportParameters {
+    static func transportParameters(from configuration: QUICConfiguration, role: EndpointRole) -> TransportParameters {
         var parameters = TransportParameters()
         parameters.maxIdleTimeout = UInt64(max(0, configuration.maxIdleTimeout.nanoseconds / 1_000_000))
         parameters.maxUDPPayloadSize = configuration.advertisedMaxUDPPayloadSize
@@ -208,6 +211,11 @@ public struct QUICConnection {
         parameters.disableActiveMigration = configuration.disableActiveMigration
         parameters.activeConnectionIDLimit = configuration.activeConnectionIDLimit
         parameters.maxDatagramFrameSize = configuration.maxDatagramFrameSize
+        if configuration.offersNATTraversal {
+            parameters.natTraversal = role == .client
+                ? .client : .server(concurrencyLimit: max(1, configuration.natTraversalConcurrencyLimit))
+        }
+        parameters.addressDiscovery = configuration.addressDiscovery
         return parameters
     }
 
@@ -297,5 +305,8 @@ public struct QUICConnectionStatistics: Sendable, Hashable {
     public var datagramsSent = 0
     public var datagramsReceived = 0
     public var datagramsDropped = 0
+    /// NAT traversal frames from the peer beyond what the connection remembers of it (a bound against a peer
+    /// growing our state, `NATTraversalFrameState.peerEntryLimit`): ignored.
+    public var natTraversalFramesIgnored = 0
     public init() {}
 }

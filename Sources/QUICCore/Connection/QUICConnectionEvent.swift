@@ -27,6 +27,18 @@ public enum QUICConnectionEvent: Sendable, Hashable {
     case peerAddressChanged(PathAddress)
     /// The connection's active path changed (our migration, or following the peer).
     case activePathChanged(PathAddress)
+    /// The server advertised one of its candidate addresses (ADD_ADDRESS, draft-seemann-quic-nat-traversal-02):
+    /// pair it and ask for a punch with `requestPunch`. Reported once per sequence number.
+    case addressAdvertised(sequence: UInt64, address: FrameAddress)
+    /// The server withdrew an advertised address (REMOVE_ADDRESS): stop probing pairs with it.
+    case addressWithdrawn(sequence: UInt64)
+    /// The client asks us, the server, to probe its `address` (PUNCH_ME_NOW) — with `probePath` — so that both
+    /// NATs open a mapping for the pair (server-initiated path validation). A higher round cancels the probes of
+    /// lower ones. Reported once per frame.
+    case punchRequested(PunchMeNowFrame)
+    /// The peer reports the address it sees our packets come from (OBSERVED_ADDRESS,
+    /// draft-ietf-quic-address-discovery): a server-reflexive candidate. Reported when it is newer than the last.
+    case addressObserved(FrameAddress)
     /// The 1-RTT keys changed (RFC 9001 §6): we started the update, or followed the peer's.
     case keysUpdated(initiatedByPeer: Bool)
     /// The connection is gone; no more events follow.

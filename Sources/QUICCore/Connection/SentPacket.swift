@@ -1,4 +1,5 @@
 public import NIOCore
+import QUICWire
 
 /// What a sent packet carried that must be sent again, or finalized, depending on its fate
 /// (RFC 9000 §13.3: information is retransmitted, packets are not).
@@ -17,6 +18,9 @@ enum RetransmittableFrame: Sendable, Hashable {
     case retireConnectionID(sequence: UInt64)
     case handshakeDone
     case datagram
+    /// ADD_ADDRESS, REMOVE_ADDRESS, PUNCH_ME_NOW or OBSERVED_ADDRESS, kept whole: each is sent again on loss
+    /// while it still says something (`NATTraversalFrameState.isStillUseful`).
+    case natTraversal(Frame)
 }
 
 /// A packet we sent and have not yet seen acknowledged or declared lost (RFC 9002 Appendix A.1.1).
@@ -75,6 +79,12 @@ struct SentPacketQueue: Sendable {
 
     /// The oldest outstanding packet.
     var first: SentPacket? { storage[head...].first { $0 != nil } ?? nil }
+
+    /// The oldest outstanding packet that satisfies `predicate`.
+    func first(where predicate: (SentPacket) -> Bool) -> SentPacket? {
+        for slot in storage[head...] { if let packet = slot, predicate(packet) { return packet } }
+        return nil
+    }
 
     mutating func removeAll() -> [SentPacket] {
         let packets = all
