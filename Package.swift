@@ -116,6 +116,12 @@ let package = Package(
         // sans-IO and knows no QUIC.
         .target(name: "NATTraversal", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
                 swiftSettings: strictSettings),
+        // NAT traversal applied to one tunnel's QUIC connection (DESIGN.md §6 "one session per tunnel"); sans-IO.
+        .target(
+            name: "TunnelTraversal",
+            dependencies: ["NATTraversal", "QUICCore", "QUICWire", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "UserspaceTCP",
             dependencies: ["IPPacket", .product(name: "NIOCore", package: "swift-nio"),
@@ -127,7 +133,8 @@ let package = Package(
         .target(
             name: "ZTNARuntime",
             dependencies: [
-                "QUICCore", "QUICNIO", "QUICTLS", "RelayCore", "ZTNAProtocol", "ZTNAIdentity", "ZTNAConfig", "IPPacket", "UserspaceTCP",
+                "QUICCore", "QUICNIO", "QUICTLS", "QUICWire", "RelayCore", "ZTNAProtocol", "ZTNAIdentity", "ZTNAConfig", "IPPacket",
+                "UserspaceTCP", "NATTraversal", "TunnelTraversal",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -205,6 +212,10 @@ let package = Package(
         .testTarget(name: "ZTNAConfigTests", dependencies: ["ZTNAConfig", "ZTNAProtocol"], swiftSettings: strictSettings),
         .testTarget(name: "IPPacketTests", dependencies: ["IPPacket"], swiftSettings: strictSettings),
         .testTarget(name: "NATTraversalTests", dependencies: ["NATTraversal", .product(name: "NIOCore", package: "swift-nio")],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "TunnelTraversalTests",
+                    dependencies: ["TunnelTraversal", "NATTraversal", "QUICCore", "ZTNASimulation",
+                                   .product(name: "NIOCore", package: "swift-nio")],
                     swiftSettings: strictSettings),
         .testTarget(name: "ZTNASimulationTests",
                     dependencies: ["ZTNASimulation", .product(name: "NIOCore", package: "swift-nio")],

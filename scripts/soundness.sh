@@ -13,7 +13,7 @@ done < <(grep -rnE '^\s*((@_implementationOnly|internal|public|package|private|f
            Sources Tests 2>/dev/null | grep -v '^Sources/QUICTLS/')
 
 # 2. Sans-IO cores: no sockets, clocks, sleeps or Dispatch (DESIGN.md §10).
-core_targets=(QUICWire QUICCrypto QUICCore IPPacket UserspaceTCP NATTraversal ZTNAProtocol RelayCore ConnectorCore AgentCore)
+core_targets=(QUICWire QUICCrypto QUICCore IPPacket UserspaceTCP NATTraversal TunnelTraversal ZTNAProtocol RelayCore ConnectorCore AgentCore)
 pattern='import (NIOPosix|Dispatch|FoundationNetworking)|NIODeadline\.now\(|ContinuousClock\(\)|SuspendingClock\(\)|Date\(\)|DispatchQueue|Task\.sleep|Thread\.sleep|usleep\(|nanosleep\(|clock_gettime|gettimeofday|[^a-zA-Z]time\(nil\)|\bsocket\('
 for target in "${core_targets[@]}"; do
     [ -d "Sources/$target" ] || continue

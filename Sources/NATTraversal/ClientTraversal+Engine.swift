@@ -42,7 +42,7 @@ extension ClientTraversal {
 
     /// DESIGN.md §6: a failed direct path makes the agent migrate back to the relayed path at once; QUIC
     /// retransmits whatever was in flight there. Retry after the backoff.
-    private mutating func directPathFailed(now: NIODeadline) {
+    mutating func directPathFailed(now: NIODeadline) {
         direct = nil
         actions.append(.fallBack(reason: .directPathFailed))
         counters.directPathFailures += 1

@@ -157,7 +157,13 @@ public struct ClientTraversal: Sendable {
     /// ADD_ADDRESS (draft §6.1). Peer input: a reused or withdrawn sequence is ignored and counted, and
     /// beyond `maximumRemoteCandidates` candidates are refused and counted.
     public mutating func remoteCandidateAdded(sequence: UInt64, address: SocketAddress, now: NIODeadline) {
-        switch remotes.addAdvertised(sequence: sequence, address: address) {
+        apply(remotes.addAdvertised(sequence: sequence, address: address), for: address, now: now)
+    }
+
+    /// What adding a remote candidate came to: a new one is paired (and probed); the rest are counted.
+    private mutating func apply(_ outcome: RemoteCandidateSet.AddOutcome, for address: SocketAddress,
+                                now: NIODeadline) {
+        switch outcome {
         case .added:
             remoteAdded(address, now: now)
         case .duplicate:
@@ -190,19 +196,9 @@ public struct ClientTraversal: Sendable {
     /// side still meets address-dependent filtering on the other. It is probed without PUNCH_ME_NOW.
     public mutating func peerReflexiveObserved(remote: SocketAddress, now: NIODeadline) {
         if let direct, direct.remote == remote { return advance(now: now) }
-        switch remotes.addPeerReflexive(address: remote) {
-        case .added:
-            counters.peerReflexiveObserved += 1
-            remoteAdded(remote, now: now)
-        case .duplicate:
-            advance(now: now)
-        case .stale, .unusable:
-            counters.remoteCandidatesStale += 1
-            advance(now: now)
-        case .full:
-            counters.remoteCandidatesRefused += 1
-            advance(now: now)
-        }
+        let outcome = remotes.addPeerReflexive(address: remote)
+        if outcome == .added { counters.peerReflexiveObserved += 1 }
+        apply(outcome, for: remote, now: now)
     }
 
     // MARK: - Inputs: probes and paths
@@ -244,6 +240,17 @@ public struct ClientTraversal: Sendable {
             current.rtt = health.smoothedRTT
             direct = current
         }
+        advance(now: now)
+    }
+
+    /// The connection refused to move to the direct path `remote` that `.migrate` named (it was abandoned or
+    /// evicted meanwhile): the path counts as failed, as if liveness had said so.
+    public mutating func migrationFailed(remote: SocketAddress, now: NIODeadline) {
+        guard let direct, direct.remote == remote else {
+            counters.unexpectedProbeResults += 1
+            return advance(now: now)
+        }
+        directPathFailed(now: now)
         advance(now: now)
     }
 

@@ -109,7 +109,7 @@ final class ConnectionDriver {
             report(.peerAddressChanged(remote))
         case .activePathChanged(let remote):
             report(.activePathChanged(remote))
-        case .addressAdvertised, .addressWithdrawn, .punchRequested, .addressObserved:
+        case .addressAdvertised, .addressWithdrawn, .punchRequested, .addressObserved, .probeReceived:
             // Only connections configured to offer NAT traversal or address discovery see these; the NIO shell
             // does not offer them yet (the daemons' direct paths are "Direct paths, part 2").
             logger.debug("QUIC NAT traversal event", metadata: ["quic.traversal": "\(event)"])

@@ -34,6 +34,8 @@ struct PathState: Sendable {
     /// making us send to a victim; a probe the application chose, bounded by the validation schedule, is not
     /// that. Everything else on the path stays limited until it validates.
     var probedByApplication = false
+    /// `.probeReceived` was reported for this path (once per path).
+    var challengeReported = false
     /// The peer's connection ID we send with on this path while it is not the active one (RFC 9000 §9.5: never
     /// the same ID towards two destinations, so observers cannot link the paths). Drawn from the peer's spare
     /// IDs when the first datagram goes out on the path; nil while none was needed or none was spare.

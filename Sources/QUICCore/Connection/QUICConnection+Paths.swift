@@ -235,9 +235,16 @@ extension QUICConnection {
         if remote == path.remote {
             path.pendingResponses.append(data)
         } else {
-            var candidate = candidatePaths[remote] ?? newPath(remote)
+            // A path only the peer's bytes created (`accountReceived`) or none at all is new to us: report it
+            // once, so NAT traversal can pair the address (RFC 8445 §7.2.5.3.1).
+            let known = candidatePaths[remote]
+            let isNew = fallbackPath?.remote != remote
+                && (known == nil || (!known!.probedByApplication && !known!.isValidated && !known!.challengeReported))
+            var candidate = known ?? newPath(remote)
             candidate.pendingResponses.append(data)
+            if isNew { candidate.challengeReported = true }
             insertCandidate(candidate)
+            if isNew { emit(.probeReceived(remote)) }
         }
     }
 

@@ -27,6 +27,10 @@ public enum QUICConnectionEvent: Sendable, Hashable {
     case peerAddressChanged(PathAddress)
     /// The connection's active path changed (our migration, or following the peer).
     case activePathChanged(PathAddress)
+    /// A PATH_CHALLENGE arrived from an address the connection had no path for (it is answered there, RFC 9000
+    /// §8.2.2): the peer is probing us from it. NAT traversal learns a peer-reflexive candidate from it
+    /// (RFC 8445 §7.2.5.3.1). Reported once per new path.
+    case probeReceived(PathAddress)
     /// The server advertised one of its candidate addresses (ADD_ADDRESS, draft-seemann-quic-nat-traversal-02):
     /// pair it and ask for a punch with `requestPunch`. Reported once per sequence number.
     case addressAdvertised(sequence: UInt64, address: FrameAddress)
