@@ -46,6 +46,9 @@ final class ConnectionDriver {
     var pathEventHandler: ((QUICPathEvent) -> Void)?
     /// Set by an on-loop application: called once, on the loop, when the connection closes.
     var closeHandler: ((QUICCloseReason) -> Void)?
+    /// Set by an on-loop application: every path and NAT traversal event, on the loop (in addition to
+    /// `pathEventHandler` or `pathEvents`). A traversal session drives the connection from it.
+    var connectionEventObserver: ((QUICConnectionEvent) -> Void)?
 
     init(handle: ConnectionHandle, role: EndpointRole, handler: QUICChannelHandler, datagramSendQueueLimit: Int,
          logger: Logger) {
@@ -103,16 +106,20 @@ final class ConnectionDriver {
             finish(reason)
         case .pathValidated(let remote):
             report(.validated(remote))
+            connectionEventObserver?(event)
         case .pathFailed(let remote):
             report(.failed(remote))
+            connectionEventObserver?(event)
         case .peerAddressChanged(let remote):
             report(.peerAddressChanged(remote))
+            connectionEventObserver?(event)
         case .activePathChanged(let remote):
             report(.activePathChanged(remote))
+            connectionEventObserver?(event)
         case .addressAdvertised, .addressWithdrawn, .punchRequested, .addressObserved, .probeReceived:
-            // Only connections configured to offer NAT traversal or address discovery see these; the NIO shell
-            // does not offer them yet (the daemons' direct paths are "Direct paths, part 2").
+            // Only connections configured to offer NAT traversal or address discovery see these.
             logger.debug("QUIC NAT traversal event", metadata: ["quic.traversal": "\(event)"])
+            connectionEventObserver?(event)
         }
     }
 
@@ -170,6 +177,7 @@ final class ConnectionDriver {
         pathEventsOut?.finish()
         datagramHandler = nil
         pathEventHandler = nil
+        connectionEventObserver = nil
         let onClose = closeHandler
         closeHandler = nil
         onClose?(reason)

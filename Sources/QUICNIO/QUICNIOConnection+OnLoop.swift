@@ -67,4 +67,16 @@ extension QUICNIOConnection {
 
     /// The smoothed RTT of the active path, read on the event loop.
     public var smoothedRTTOnLoop: TimeAmount? { driver.value.smoothedRTT }
+
+    /// Delivers every path and NAT traversal event (`QUICConnectionEvent`) to `observer`, on the event loop;
+    /// nil stops. Dropped when the connection closes.
+    public func setConnectionEventObserverOnLoop(_ observer: ((QUICConnectionEvent) -> Void)?) {
+        driver.value.connectionEventObserver = observer
+    }
+
+    /// Runs `body` on the sans-IO connection, on the event loop, and schedules a flush: the door through which
+    /// a sans-IO policy (a NAT traversal session) drives the connection. Nil once the endpoint forgot it.
+    public func withCoreOnLoop<R>(_ body: (inout QUICConnection) -> R) -> R? {
+        driver.value.withConnection(body)
+    }
 }

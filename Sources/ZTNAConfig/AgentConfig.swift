@@ -8,7 +8,7 @@ import ZTNAProtocol
 ///   "tun": { "name": "ztna0", "mtu": 1280, "address": "10.100.0.254" },
 ///   "services": [ { "id": "web", "virtualIP": "10.100.0.2" }, { "id": "echo", "virtualIP": "10.100.0.1" } ],
 ///   "forwards": [ { "listen": "127.0.0.1:8080", "service": "web", "port": 80, "protocol": "tcp" } ],
-///   "revocationList": "/etc/ztna/revoked.txt" }
+///   "revocationList": "/etc/ztna/revoked.txt", "direct": true }
 /// ```
 ///
 /// Validation: service ids valid and unique; virtual IPs are IPv4/IPv6 literals, unique, and not the TUN
@@ -25,15 +25,18 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     /// Revoked certificate serials, optional (same format as the relay's: ZTNAIdentity's `RevocationList`);
     /// connectors whose serial is listed are refused, and their tunnels closed on SIGHUP.
     public var revocationList: String?
+    /// Direct paths (NAT traversal, DESIGN.md §6) for this node's tunnels; default true. False keeps every
+    /// tunnel on the relay, and its status says so (`disabled-locally`; the peer sees `peer-lacks-support`).
+    public var direct: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case relays, identity, admin, tun, services, forwards, revocationList
+        case relays, identity, admin, tun, services, forwards, revocationList, direct
     }
 
     public init(
         relays: [HostPort] = [], identity: IdentityConfig = IdentityConfig(), admin: HostPort = defaultAdmin,
         tun: TunConfig? = nil, services: [AgentService] = [], forwards: [ForwardConfig] = [],
-        revocationList: String? = nil
+        revocationList: String? = nil, direct: Bool = true
     ) {
         self.relays = relays
         self.identity = identity
@@ -42,6 +45,7 @@ public struct AgentConfig: Sendable, Hashable, Codable {
         self.services = services
         self.forwards = forwards
         self.revocationList = revocationList
+        self.direct = direct
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,6 +58,7 @@ public struct AgentConfig: Sendable, Hashable, Codable {
         services = try container.decodeIfPresent([AgentService].self, forKey: .services) ?? []
         forwards = try container.decodeIfPresent([ForwardConfig].self, forKey: .forwards) ?? []
         revocationList = try container.decodeNonEmptyIfPresent(forKey: .revocationList)
+        direct = try container.decodeIfPresent(Bool.self, forKey: .direct) ?? true
         try validateReferences(servicesPath: container.path(.services), forwardsPath: container.path(.forwards))
     }
 

@@ -6,7 +6,7 @@ import ZTNAProtocol
 /// { "relays": ["relay.example.com:4433"], "listen": "0.0.0.0:4434", "identity": { … }, "admin": "127.0.0.1:9091",
 ///   "services": [ { "id": "web",  "ports": [ { "port": 80, "protocol": "tcp", "backend": "127.0.0.1:8080" } ] },
 ///                 { "id": "echo", "ports": [ { "port": 7, "protocol": "udp", "backend": "127.0.0.1:9999" } ], "icmp": true } ],
-///   "revocationList": "/etc/ztna/revoked.txt" }
+///   "revocationList": "/etc/ztna/revoked.txt", "direct": true }
 /// ```
 ///
 /// Validation: service ids are valid and unique; each service offers at least one port or ICMP; within a
@@ -23,14 +23,17 @@ public struct ConnectorConfig: Sendable, Hashable, Codable {
     /// Revoked certificate serials, optional (same format as the relay's: ZTNAIdentity's `RevocationList`);
     /// agents whose serial is listed are refused, and disconnected on SIGHUP.
     public var revocationList: String?
+    /// Direct paths (NAT traversal, DESIGN.md §6) for this node's tunnels; default true. False keeps every
+    /// tunnel on the relay, and its status says so (`disabled-locally`; the peer sees `peer-lacks-support`).
+    public var direct: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case relays, listen, identity, admin, services, revocationList
+        case relays, listen, identity, admin, services, revocationList, direct
     }
 
     public init(
         relays: [HostPort] = [], listen: HostPort = defaultListen, identity: IdentityConfig = IdentityConfig(),
-        admin: HostPort = defaultAdmin, services: [ConnectorService] = [], revocationList: String? = nil
+        admin: HostPort = defaultAdmin, services: [ConnectorService] = [], revocationList: String? = nil, direct: Bool = true
     ) {
         self.relays = relays
         self.listen = listen
@@ -38,6 +41,7 @@ public struct ConnectorConfig: Sendable, Hashable, Codable {
         self.admin = admin
         self.services = services
         self.revocationList = revocationList
+        self.direct = direct
     }
 
     public init(from decoder: any Decoder) throws {
@@ -49,6 +53,7 @@ public struct ConnectorConfig: Sendable, Hashable, Codable {
         admin = try container.decodeIfPresent(HostPort.self, forKey: .admin) ?? Self.defaultAdmin
         services = try container.decodeIfPresent([ConnectorService].self, forKey: .services) ?? []
         revocationList = try container.decodeNonEmptyIfPresent(forKey: .revocationList)
+        direct = try container.decodeIfPresent(Bool.self, forKey: .direct) ?? true
         var seen: Set<String> = []
         for (index, service) in services.enumerated() where !seen.insert(service.id.description).inserted {
             throw ConfigIssue.invalid(

@@ -24,6 +24,9 @@ public struct QUICPair {
     /// rebinding; `.relayed` entries simulate a relay route (DESIGN.md §1).
     public var clientRoutes: [PathAddress: PathAddress] = [:]
     public var serverRoutes: [PathAddress: PathAddress] = [:]
+    /// Extra one-way delay for datagrams sent to a destination (either side): a relayed route is longer than
+    /// the direct path, so packets reorder when a connection switches between them.
+    public var extraLatency: [PathAddress: TimeAmount] = [:]
     public private(set) var clientHandle: ConnectionHandle?
     public private(set) var serverHandle: ConnectionHandle?
     /// Every endpoint event, in order.
@@ -132,7 +135,7 @@ public struct QUICPair {
                                       : toClient.schedule(size: payload.count, now: now)
         guard let arrival else { return }
         sequence += 1
-        inFlight.append((arrival, sequence, to, source, payload))
+        inFlight.append((arrival + (extraLatency[transmit.destination] ?? .zero), sequence, to, source, payload))
     }
 
     private mutating func record(_ event: QUICEndpointEvent, side: Side) {

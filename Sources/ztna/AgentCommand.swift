@@ -56,6 +56,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Flag(help: "Port-forward mode only: ignore the 'tun' key (no root needed).")
     var noTun = false
 
+    @Option(help: "Direct paths to the connector by NAT hole punching: on or off (overrides 'direct'; default on). Off keeps every tunnel on the relay.")
+    var direct: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: $ZTNA_LOG_LEVEL, else info).")
     var logLevel: String?
 
@@ -76,6 +79,7 @@ struct AgentCommand: AsyncParsableCommand {
         do {
             var settings = try AgentSettings(config: file, file: path, noTun: noTun)
             settings.admin = try DaemonSupport.admin(admin, file: file.admin)
+            settings.direct = try DaemonSupport.direct(direct, file: file.direct)
             agent = try AgentServer(settings: settings, registry: ZTNAMetrics.process, logger: logger)
         } catch let error as StartupError {
             throw ValidationError(error.message)

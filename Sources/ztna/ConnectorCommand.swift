@@ -43,6 +43,9 @@ struct ConnectorCommand: AsyncParsableCommand {
     @Option(help: "Admin HTTP address (overrides 'admin'; default 127.0.0.1:9091; 'off' disables).")
     var admin: String?
 
+    @Option(help: "Direct paths to agents by NAT hole punching: on or off (overrides 'direct'; default on). Off keeps every tunnel on the relay.")
+    var direct: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: $ZTNA_LOG_LEVEL, else info).")
     var logLevel: String?
 
@@ -58,6 +61,7 @@ struct ConnectorCommand: AsyncParsableCommand {
         do {
             var settings = try ConnectorSettings(config: file, file: path)
             settings.admin = try DaemonSupport.admin(admin, file: file.admin)
+            settings.direct = try DaemonSupport.direct(direct, file: file.direct)
             connector = try ConnectorServer(settings: settings, registry: ZTNAMetrics.process, logger: logger)
         } catch let error as StartupError {
             throw ValidationError(error.message)

@@ -42,6 +42,16 @@ enum DaemonSupport {
         return flag == "off" ? nil : try hostPort(flag, flag: "--admin", allowingPortZero: true)
     }
 
+    /// `--direct on|off` over the file's `direct` key.
+    static func direct(_ flag: String?, file: Bool) throws -> Bool {
+        switch flag {
+        case nil: return file
+        case "on"?: return true
+        case "off"?: return false
+        case let other?: throw ValidationError("--direct \(other): expected on or off")
+        }
+    }
+
     /// The admin server for `role` at `address` (nil: none).
     static func adminServer<Status: Encodable & Sendable>(
         role: String, address: HostPort?, logger: Logger,

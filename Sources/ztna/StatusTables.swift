@@ -26,9 +26,15 @@ enum StatusTables {
             }))
         }
         if let tunnels = object["tunnels"] as? [[String: Any]] {
-            out.append(table(["service", "peer", "path", "since"], tunnels.map { tunnel in
-                [text(tunnel["service"]), text(tunnel["connector"] ?? tunnel["agent"]), text(tunnel["path"]),
-                 text(tunnel["since"])]
+            // Like `tailscale status`: DIRECT with the peer's address, or RELAYED with the reason.
+            out.append(table(["service", "peer", "path", "remote / reason", "rtt ms direct/relayed", "changes", "since"],
+                             tunnels.map { tunnel in
+                let direct = (tunnel["path"] as? String) == "direct"
+                let rtt = tunnel["rttMillis"] as? [String: Any] ?? [:]
+                return [text(tunnel["service"]), text(tunnel["connector"] ?? tunnel["agent"]),
+                        direct ? "DIRECT" : "RELAYED", direct ? text(tunnel["remote"]) : text(tunnel["reason"]),
+                        "\(number(rtt["direct"]))/\(number(rtt["relayed"]))", text(tunnel["pathChanges"]),
+                        text(tunnel["since"])]
             }))
         }
         if let forwards = object["forwards"] as? [[String: Any]] {

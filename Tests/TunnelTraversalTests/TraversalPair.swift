@@ -16,6 +16,9 @@ struct TraversalPair {
     var connector: ConnectorTraversalSession
     private var clientEventsSeen = 0
     private var serverEventsSeen = 0
+    /// For echo tests: server events scanned for DATAGRAMs, and DATAGRAMs the client received.
+    private(set) var serverDatagramsEchoed = 0
+    private var clientDatagramsScanned = 0
 
     /// - Parameters:
     ///   - agentDirect/connectorDirect: whether each side's configuration allows direct paths (the side then
@@ -116,5 +119,21 @@ struct TraversalPair {
     mutating func healDirectPath() {
         pair.clientRoutes[pair.serverAddress] = pair.clientAddress
         pair.serverRoutes[pair.clientAddress] = pair.serverAddress
+    }
+
+    /// Sends every DATAGRAM the server received since the last call back to the client.
+    mutating func echoServerDatagrams() {
+        while serverDatagramsEchoed < pair.serverEvents.count {
+            let event = pair.serverEvents[serverDatagramsEchoed]
+            serverDatagramsEchoed += 1
+            if case .datagram(let bytes) = event {
+                pair.withServer { connection, _ in _ = try? connection.sendDatagram(bytes) }
+            }
+        }
+    }
+
+    /// DATAGRAMs the client received so far.
+    var clientDatagramsReceived: Int {
+        pair.clientEvents.count { if case .datagram = $0 { return true }; return false }
     }
 }

@@ -136,3 +136,71 @@ struct TraversalSessionTests {
         #expect(tunnel.agent.status.pathChanges == 3)
     }
 }
+
+/// Going direct is a path change under traffic: nothing in flight may be lost by it.
+@Suite("Traversal sessions: the switch to direct under traffic")
+struct TraversalSwitchTests {
+    /// - Parameter relayDelay: how much longer the relayed path is than the direct one, one way.
+    @Test(arguments: [0, 3, 10, 30])
+    func datagramEchoesSurviveTheSwitchToDirect(relayDelay: Int) throws {
+        var tunnel = try TraversalPair(seed: 11, latency: .milliseconds(2))
+        tunnel.pair.extraLatency = [agentRelay: .milliseconds(Int64(relayDelay)), connectorRelay: .milliseconds(Int64(relayDelay))]
+        let established = tunnel.establish()
+        #expect(established)
+        tunnel.setCandidates()
+        var sent = 0
+        var echoed = 0
+        var nextSend = tunnel.pair.now
+        var wentDirectAt: NIODeadline?
+        tunnel.run(until: { tunnel in
+            if tunnel.pair.now >= nextSend, sent < 100 {
+                let payload = [UInt8(truncatingIfNeeded: sent)] + [UInt8](repeating: 0, count: 63)
+                if tunnel.pair.withClient({ connection, _ in (try? connection.sendDatagram(payload)) != nil }) == true { sent += 1 }
+                nextSend = tunnel.pair.now + .milliseconds(1)
+            }
+            // The server echoes every DATAGRAM it received.
+            tunnel.echoServerDatagrams()
+            echoed = tunnel.clientDatagramsReceived
+            if wentDirectAt == nil, tunnel.agent.isDirect { wentDirectAt = tunnel.pair.now }
+            return sent == 100 && tunnel.pair.datagramsInFlight == 0 && tunnel.pair.now >= nextSend + .milliseconds(50)
+        }, maxTime: .seconds(5))
+        #expect(wentDirectAt != nil)
+        #expect(sent == 100)
+        let dropped = tunnel.pair.clientConnection?.statistics.datagramsDropped ?? -1
+        let serverDropped = tunnel.pair.serverConnection?.statistics.datagramsDropped ?? -1
+        let serverReceived = tunnel.pair.serverEvents.count { if case .datagram = $0 { return true }; return false }
+        let serverPacketsDropped = tunnel.pair.serverConnection?.statistics.packetsDropped ?? -1
+        let clientLost = tunnel.pair.clientConnection?.statistics.packetsLost ?? -1
+        #expect(echoed == 100, "server received \(serverReceived), client dropped \(dropped), server dropped \(serverDropped), server packets dropped \(serverPacketsDropped), client packets lost \(clientLost), blackholed \(tunnel.pair.blackHoled)")
+    }
+}
+
+extension TraversalSwitchTests {
+    /// A burst queued around the moment of the switch (before, during, after) is delivered whole.
+    @Test(arguments: [0, 10, 20, 30, 40, 50, 60, 70, 80, 100])
+    func aBurstAroundTheSwitchIsDelivered(offsetMilliseconds: Int) throws {
+        var tunnel = try TraversalPair(seed: 12, latency: .milliseconds(5))
+        // The relayed path is the longer one, as through a real relay: packets reorder at the switch.
+        tunnel.pair.extraLatency = [agentRelay: .milliseconds(10), connectorRelay: .milliseconds(10)]
+        let established = tunnel.establish()
+        #expect(established)
+        let start = tunnel.pair.now
+        tunnel.setCandidates()
+        var sent = 0
+        tunnel.run(until: { tunnel in
+            if sent == 0, tunnel.pair.now >= start + .milliseconds(Int64(offsetMilliseconds)) {
+                for index in 0..<50 {
+                    let payload = [UInt8(truncatingIfNeeded: index)] + [UInt8](repeating: 0, count: 999)
+                    if tunnel.pair.withClient({ connection, _ in (try? connection.sendDatagram(payload)) != nil }) == true { sent += 1 }
+                }
+            }
+            tunnel.echoServerDatagrams()
+            return sent > 0 && tunnel.clientDatagramsReceived == sent
+        }, maxTime: .seconds(5))
+        #expect(sent == 50)
+        let received = tunnel.clientDatagramsReceived
+        let dropped = tunnel.pair.clientConnection?.statistics.datagramsDropped ?? -1
+        let serverDropped = tunnel.pair.serverConnection?.statistics.datagramsDropped ?? -1
+        #expect(received == 50, "client dropped \(dropped), server dropped \(serverDropped), direct \(tunnel.agent.isDirect)")
+    }
+}

@@ -92,5 +92,6 @@ public struct PathValidationPolicy: Sendable, Hashable {
 struct PeerConnectionID: Sendable, Hashable {
     var id: ConnectionID
     var sequence: UInt64
-    var token: StatelessResetToken
+    /// Nil for the ID the handshake used when the peer gave it no token (a client's first ID, RFC 9000 §10.3).
+    var token: StatelessResetToken?
 }

@@ -171,17 +171,33 @@ extension QUICConnection {
         if let held = target.peerConnectionID { retirePeerConnectionID(held.sequence) }
     }
 
-    /// The active path just became one that has its own ID: that ID becomes the connection's, the previous one
-    /// is retired.
-    mutating func adoptPathPeerConnectionID() {
-        guard let held = path.peerConnectionID else { return }
-        path.peerConnectionID = nil
-        let previous = peerConnectionIDSequence
-        peerConnectionID = held.id
-        peerConnectionIDSequence = held.sequence
-        peerStatelessResetToken = held.token
-        reportMaxDatagramPayloadIfChanged()
-        retirePeerConnectionID(previous)
+    /// The active path changed to `path` (already in place) from the path now kept at `previousRemote` (a
+    /// candidate or the fallback). The new active path uses its own ID if it has one — or, with `drawingSpare`,
+    /// a spare the peer issued — and the previous ID goes with the previous path instead of being retired:
+    /// packets still in flight there carry it and must stay routable at the peer (a relayed path is slower than
+    /// a direct one), and going back to that path needs it again. RFC 9000 §9.5 asks for a distinct ID per
+    /// path, which this keeps. Without an ID to switch to, the current one stays in use.
+    mutating func switchConnectionIDForNewActivePath(keepingPreviousOn previousRemote: PathAddress, drawingSpare: Bool) {
+        let previous = PeerConnectionID(id: peerConnectionID, sequence: peerConnectionIDSequence,
+                                        token: peerStatelessResetToken)
+        if let held = path.peerConnectionID {
+            path.peerConnectionID = nil
+            peerConnectionID = held.id
+            peerConnectionIDSequence = held.sequence
+            peerStatelessResetToken = held.token
+            reportMaxDatagramPayloadIfChanged()
+        } else if drawingSpare, state == .established, let next = peerConnectionIDs.keys.min() {
+            switchPeerConnectionID(to: next)
+        } else {
+            return
+        }
+        if candidatePaths[previousRemote] != nil, candidatePaths[previousRemote]?.peerConnectionID == nil {
+            candidatePaths[previousRemote]?.peerConnectionID = previous
+        } else if fallbackPath?.remote == previousRemote, fallbackPath?.peerConnectionID == nil {
+            fallbackPath?.peerConnectionID = previous
+        } else {
+            retirePeerConnectionID(previous.sequence)
+        }
     }
 
     /// Retires one of the peer's IDs on our own initiative.

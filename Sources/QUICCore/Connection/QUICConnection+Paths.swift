@@ -106,12 +106,8 @@ extension QUICConnection {
         path = target
         candidatePaths[previous.remote] = previous
         // RFC 9000 §9.5: the new path keeps the ID its probes used (or takes a spare one), so observers cannot
-        // link the two paths; the old path's ID is retired. Without a spare the current one stays in use.
-        if path.peerConnectionID != nil {
-            adoptPathPeerConnectionID()
-        } else {
-            _ = usePeerConnectionIDForNewPath()
-        }
+        // link the two paths; the old path keeps its own ID. Without a spare the current one stays in use.
+        switchConnectionIDForNewActivePath(keepingPreviousOn: previous.remote, drawingSpare: true)
         activePathChanged(abandoningInFlight: abandoningCurrent, now: now)
     }
 
@@ -321,9 +317,6 @@ extension QUICConnection {
         if let fallback = fallbackPath, fallback.remote == remote { target = fallback }   // back where it was
         let previous = activePathWithItsRTT
         path = target
-        // A path we already answered probes on has its own connection ID: keep using it there. Otherwise (a NAT
-        // rebinding) the current ID follows the peer, as RFC 9000 §9.5 allows for a change the peer did not make.
-        adoptPathPeerConnectionID()
         if fallbackPath?.remote == remote { fallbackPath = nil }
         if !path.isValidated {
             fallbackPath = previous.isValidated ? previous : fallbackPath
@@ -331,6 +324,10 @@ extension QUICConnection {
         } else {
             candidatePaths[previous.remote] = previous
         }
+        // A path we already answered probes on has its own connection ID: keep using it there, and the path
+        // left keeps its own. Otherwise (a NAT rebinding) the current ID follows the peer, as RFC 9000 §9.5
+        // allows for a change the peer did not make.
+        switchConnectionIDForNewActivePath(keepingPreviousOn: previous.remote, drawingSpare: false)
         emit(.peerAddressChanged(remote))
         activePathChanged(abandoningInFlight: false, now: now)
     }

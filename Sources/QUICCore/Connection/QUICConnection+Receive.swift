@@ -70,7 +70,7 @@ extension QUICConnection {
         let tail = Array(datagram.suffix(16))
         if peerStatelessResetToken?.bytes == tail { return true }
         if peerConnectionIDs.values.contains(where: { $0.token.bytes == tail }) { return true }
-        return pathPeerConnectionIDs.contains { $0.token.bytes == tail }
+        return pathPeerConnectionIDs.contains { $0.token?.bytes == tail }
     }
 
     // MARK: - Packets

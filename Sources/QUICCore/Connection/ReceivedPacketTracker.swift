@@ -16,13 +16,18 @@ struct ReceivedPacketTracker: Sendable {
     /// RFC 9000 §13.2.3: ranges kept in an ACK frame; older ones are forgotten.
     static let maxRanges = 64
 
+    /// Every packet number received, for duplicate detection (RFC 9000 §12.3) — kept apart from `received`,
+    /// which forgets what the peer knows we acknowledged: a packet still missing below an acknowledged ACK
+    /// (in flight on a slower path when the connection moved, DESIGN.md §6) is new when it arrives, not a
+    /// duplicate. Bounded like `received`.
+    private var seen = RangeSet()
     /// Packets below this are no longer tracked and treated as duplicates (RFC 9000 §12.3 allows a
     /// minimum packet number below which packets are discarded).
     private var floor: UInt64 = 0
 
     /// Whether `packetNumber` was already received (duplicate detection, RFC 9000 §12.3).
     func isDuplicate(_ packetNumber: UInt64) -> Bool {
-        packetNumber < floor || received.contains(packetNumber)
+        packetNumber < floor || seen.contains(packetNumber)
     }
 
     /// Records a packet. `immediate` is true for spaces that acknowledge at once (Initial, Handshake) and
@@ -31,9 +36,11 @@ struct ReceivedPacketTracker: Sendable {
                          immediate: Bool) {
         let outOfOrder = largestReceived.map { packetNumber < $0 || packetNumber > $0 + 1 } ?? false
         received.insert(packetNumber)
-        while received.count > Self.maxRanges {
-            received.dropSmallest()
-            floor = received.min ?? floor
+        while received.count > Self.maxRanges { received.dropSmallest() }
+        seen.insert(packetNumber)
+        while seen.count > Self.maxRanges {
+            seen.dropSmallest()
+            floor = seen.min ?? floor
         }
         if largestReceived.map({ packetNumber > $0 }) ?? true {
             largestReceived = packetNumber
@@ -80,6 +87,5 @@ struct ReceivedPacketTracker: Sendable {
     mutating func onAckAcknowledged(largest: UInt64) {
         // Keep `largest` itself so the set never empties and later ACK frames stay well-formed.
         received.removeAll(below: largest)
-        floor = Swift.max(floor, received.min ?? floor)
     }
 }

@@ -1,6 +1,8 @@
+import NATTraversal
 import NIOCore
 import QUICCore
 import QUICNIO
+import TunnelTraversal
 import ZTNAProtocol
 
 /// Where an agent's relayed tunnel packet goes: which relay link, which service.
@@ -23,6 +25,10 @@ final class AgentRouter {
     /// gone (restarted, or left), so the tunnel can carry nothing and is better closed now than after its idle
     /// timeout; a new one opens when a connector is back.
     var onServiceLost: ((ServiceID) -> Void)?
+    /// Each tunnel's NAT traversal, by connection.
+    var pathDrivers: [ObjectIdentifier: TunnelPathDriver<AgentTraversalSession>] = [:]
+    /// What each relay link observed for our socket (server-reflexive candidates, DESIGN.md §6).
+    private var observed: [Int: SocketAddress] = [:]
 
     init(endpoint: QUICNIOEndpoint) {
         self.endpoint = endpoint
@@ -38,6 +44,10 @@ final class AgentRouter {
             endpoint.receiveRelayed(Array(payload), route: route(for: service, link: index))
         case .session(.availabilityChanged(let service, available: false)) where index == activeLink:
             onServiceLost?(service)
+        case .session(.observedAddress(let address)):
+            observed[index] = address.socketAddress
+            let candidates = self.candidates()
+            for driver in pathDrivers.values { driver.setCandidates(candidates) }
         default:
             break
         }
@@ -57,5 +67,16 @@ final class AgentRouter {
         guard activeLink < links.count else { return false }
         let link = links[activeLink]
         return link.isRegisteredOnLoop && link.isAvailableOnLoop(service) == true
+    }
+
+    /// Whether `service`'s tunnel is on a direct path now.
+    func isDirect(_ service: ServiceID) -> Bool {
+        pathDrivers.values.contains { $0.service == service && $0.isDirect }
+    }
+
+    /// The socket's candidates now: its host addresses and what the relays observed.
+    func candidates() -> [Candidate] {
+        LocalCandidates.gather(socket: endpoint.localAddress, observed: observed.sorted { $0.key < $1.key }.map(\.value),
+                               devices: LocalCandidates.deviceAddresses())
     }
 }

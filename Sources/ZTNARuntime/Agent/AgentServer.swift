@@ -36,6 +36,7 @@ public final class AgentServer: Service, Sendable {
     private let interfaceCounters = TunnelCounters()
     private let state = Mutex(State())
     private let startedAt = Date()
+    private let pathMetrics: DirectPathMetrics
 
     private struct State {
         var endpoint: QUICNIOEndpoint?
@@ -65,6 +66,7 @@ public final class AgentServer: Service, Sendable {
         for service in settings.services { counters[service.id] = TunnelCounters() }
         self.counters = counters
         TunnelMetricsPublisher(registry: registry, counters: counters, interfaceCounters: interfaceCounters).install()
+        pathMetrics = DirectPathMetrics(registry: registry)
     }
 
     private func tunnelConfiguration() -> QUICConfiguration {
@@ -75,6 +77,8 @@ public final class AgentServer: Service, Sendable {
         quic.newPathMaxUDPPayloadSize = TunnelPacketSize.maxUDPPayload
         quic.initialMaxStreamsBidi = 0
         quic.initialMaxStreamsUni = 0
+        // Direct paths (DESIGN.md §6): offer draft-seemann-quic-nat-traversal-02 to the connector.
+        quic.offersNATTraversal = settings.direct
         return quic
     }
 
@@ -102,9 +106,14 @@ public final class AgentServer: Service, Sendable {
         let configuredLinks = links
         try? await loop.submit { router.value.links = configuredLinks }.get()
         let tunnels = AgentTunnels(endpoint: endpoint, router: router, configuration: tunnelConfiguration(),
-                                   trustRoots: trustRoots, revocations: revocations, logger: logger)
+                                   trustRoots: trustRoots, revocations: revocations, direct: settings.direct,
+                                   pathMetrics: pathMetrics, logger: logger)
         try? await loop.submit {
             router.value.onServiceLost = { service in
+                // A direct tunnel proves its connector alive by itself: the relay may only have lost (or not yet
+                // regained) the connector's registration. It is closed if its direct path fails while the
+                // service is still unavailable (`AgentTunnels.startTraversal`).
+                if router.value.isDirect(service) { return }
                 Task { await tunnels.close(service, reason: "no connector serves the service") }
             }
         }.get()

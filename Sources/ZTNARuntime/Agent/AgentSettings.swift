@@ -20,6 +20,8 @@ public struct AgentSettings: Sendable {
     public var tun: Tun?
     /// Revoked certificate serials (connectors refused, and their tunnels closed on `reload()`); nil: none.
     public var revocationList: String?
+    /// Direct paths (NAT traversal) for the agent's tunnels; false keeps them relayed (DESIGN.md §6).
+    public var direct = true
 
     /// The split-tunnel interface (DESIGN.md §4, §5): its name, MTU, and the agent's tunnel address on it.
     public struct Tun: Sendable, Hashable {
@@ -71,6 +73,7 @@ public struct AgentSettings: Sendable {
                   admin: config.admin, services: config.services, forwards: config.forwards,
                   tunnelAddress: tunnelAddress)
         revocationList = config.revocationList
+        direct = config.direct
         if let tun {
             try Self.checkVirtualIPs(config.services, tunnelAddress: tunnelAddress, file: file)
             self.tun = Tun(name: tun.name, mtu: tun.mtu)

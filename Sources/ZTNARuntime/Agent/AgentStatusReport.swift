@@ -27,16 +27,33 @@ public struct AgentTunReport: Sendable, Encodable {
     public let tcpConnections: Int
 }
 
-/// One tunnel connection.
+/// One tunnel connection: its connector, relay, traffic, and path (`TunnelPathReport`'s keys, at this level).
 public struct AgentTunnelReport: Sendable, Encodable {
     public let service: String
     public let connector: String
-    public let since: Date
-    /// `relayed` (direct paths come with NAT traversal), and through which relay (index in `relays`).
-    public let path: String
+    /// When the tunnel came up.
+    public let openedAt: Date
+    /// The relay carrying the relayed path (index in `relays`); the fallback while direct.
     public let relay: Int
     public let bytesSent: Int
     public let bytesReceived: Int
+    /// `path`, `remote`, `reason`, `since`, `pathChanges`, `rttMillis`, `bytes`.
+    public let path: TunnelPathReport
+
+    enum CodingKeys: String, CodingKey {
+        case service, connector, openedAt, relay, bytesSent, bytesReceived
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(service, forKey: .service)
+        try container.encode(connector, forKey: .connector)
+        try container.encode(openedAt, forKey: .openedAt)
+        try container.encode(relay, forKey: .relay)
+        try container.encode(bytesSent, forKey: .bytesSent)
+        try container.encode(bytesReceived, forKey: .bytesReceived)
+        try path.encode(to: encoder)
+    }
 }
 
 /// One local listener.

@@ -1,7 +1,9 @@
 import Logging
+import NATTraversal
 import NIOCore
 import QUICCore
 import QUICNIO
+import TunnelTraversal
 import ZTNAIdentity
 import ZTNAProtocol
 
@@ -25,6 +27,9 @@ actor AgentTunnels: TunnelOpener {
     /// Counts `replaceCredentials` calls: a tunnel whose check straddled one is checked again.
     private var generation = 0
     private let logger: Logger
+    /// Direct paths on (DESIGN.md §6): each tunnel gets a NAT traversal session; off, it stays relayed.
+    private let direct: Bool
+    private let pathMetrics: DirectPathMetrics
     private var live: [ServiceID: Tunnel] = [:]
     private var opening: [ServiceID: Task<QUICNIOConnection, any Error>] = [:]
     private var consumers: [ServiceID: [@Sendable ([UInt8]) -> Bool]] = [:]
@@ -42,8 +47,11 @@ actor AgentTunnels: TunnelOpener {
     static let openTimeout: Duration = .seconds(10)
 
     init(endpoint: QUICNIOEndpoint, router: NIOLoopBoundBox<AgentRouter>, configuration: QUICConfiguration,
-         trustRoots: TrustRoots, revocations: RevocationList = RevocationList(), logger: Logger) {
+         trustRoots: TrustRoots, revocations: RevocationList = RevocationList(), direct: Bool,
+         pathMetrics: DirectPathMetrics, logger: Logger) {
         self.endpoint = endpoint
+        self.direct = direct
+        self.pathMetrics = pathMetrics
         self.router = router
         self.configuration = configuration
         self.trustRoots = trustRoots
@@ -110,10 +118,33 @@ actor AgentTunnels: TunnelOpener {
             connector = identity
         }
         live[service] = Tunnel(connection: connection, connector: connector.name, since: Date(), link: link)
+        await startTraversal(connection, route: route, service: service, connector: connector.name)
         for observer in observers { observer(service, connection) }
         logger.info("tunnel up", metadata: ["service": "\(service)", "connector": "\(connector.name)"])
         Task { await self.dispatch(service, connection) }
         return connection
+    }
+
+    /// The tunnel's NAT traversal session (DESIGN.md §6), on the event loop: it pairs the connector's
+    /// advertised candidates with ours, punches, and moves the tunnel to the first direct path that validates.
+    private func startTraversal(_ connection: QUICNIOConnection, route: RelayRoute, service: ServiceID,
+                                connector: String) async {
+        var pathLogger = logger
+        pathLogger[metadataKey: "service"] = "\(service)"
+        pathLogger[metadataKey: "connector"] = "\(connector)"
+        let router = self.router, metrics = pathMetrics, direct = self.direct, logger = pathLogger
+        try? await endpoint.eventLoop.submit {
+            let session = AgentTraversalSession(relayedPath: .relayed(route), enabled: direct, now: .now())
+            let driver = TunnelPathDriver(session: session, service: service, connection: connection, metrics: metrics,
+                                          logger: logger)
+            driver.onPathChange = { path in
+                // Back on the relay, which says no connector serves the service: the connector is gone.
+                guard path == .relayed(.directPathFailed), !router.value.isUsable(service) else { return }
+                connection.closeOnLoop(errorCode: 0, reason: "no connector serves the service")
+            }
+            router.value.pathDrivers[ObjectIdentifier(connection)] = driver
+            driver.start(candidates: router.value.candidates())
+        }.get()
     }
 
     /// Checks the connector against the current files, and again when a reload replaced them during the check
@@ -135,6 +166,8 @@ actor AgentTunnels: TunnelOpener {
             if !takers.contains(where: { $0(packet) }) { unclaimedDatagrams += 1 }
         }
         let reason = await connection.closed
+        let router = self.router
+        try? await endpoint.eventLoop.submit { router.value.pathDrivers.removeValue(forKey: ObjectIdentifier(connection))?.stop() }.get()
         if live[service]?.connection === connection {
             live[service] = nil
             for observer in observers { observer(service, nil) }
@@ -153,6 +186,7 @@ actor AgentTunnels: TunnelOpener {
         for (service, tunnel) in live where tunnel.link != link {
             guard let route = try? await loop.submit({ router.value.route(for: service, link: link) }).get() else { continue }
             let path = PathAddress.relayed(route)
+            let key = ObjectIdentifier(tunnel.connection)
             do {
                 try await tunnel.connection.probePath(path, maxUDPPayload: TunnelPacketSize.maxUDPPayload)
                 let deadline = ContinuousClock.now + .seconds(5)
@@ -160,9 +194,12 @@ actor AgentTunnels: TunnelOpener {
                     guard ContinuousClock.now < deadline else { throw TunnelOpenError("path through relay \(link) not validated") }
                     try await Task.sleep(for: .milliseconds(20))
                 }
-                try await tunnel.connection.migrate(to: path)
+                // A direct tunnel stays where it is: the new relay only becomes its fallback.
+                let isDirect = (try? await loop.submit { router.value.pathDrivers[key]?.isDirect ?? false }.get()) ?? false
+                if !isDirect { try await tunnel.connection.migrate(to: path) }
+                try? await loop.submit { router.value.pathDrivers[key]?.relayedPathMoved(to: path) }.get()
                 live[service]?.link = link
-                logger.info("tunnel moved to another relay", metadata: ["service": "\(service)"])
+                logger.info("tunnel moved to another relay", metadata: ["service": "\(service)", "direct": "\(isDirect)"])
             } catch {
                 logger.warning("tunnel could not move; reopening", metadata: ["service": "\(service)", "error": "\(error)"])
                 await tunnel.connection.close(errorCode: 0, reason: "relay failover")
@@ -200,11 +237,15 @@ actor AgentTunnels: TunnelOpener {
 
     func reports() async -> [AgentTunnelReport] {
         var reports: [AgentTunnelReport] = []
+        let router = self.router
         for (service, tunnel) in live.sorted(by: { $0.key < $1.key }) {
             let statistics = await tunnel.connection.statistics
+            let key = ObjectIdentifier(tunnel.connection)
+            guard let path = try? await endpoint.eventLoop.submit({ router.value.pathDrivers[key]?.report() }).get()
+            else { continue }
             reports.append(AgentTunnelReport(
-                service: "\(service)", connector: tunnel.connector, since: tunnel.since, path: "relayed",
-                relay: tunnel.link, bytesSent: statistics.bytesSent, bytesReceived: statistics.bytesReceived))
+                service: "\(service)", connector: tunnel.connector, openedAt: tunnel.since, relay: tunnel.link,
+                bytesSent: statistics.bytesSent, bytesReceived: statistics.bytesReceived, path: path))
         }
         return reports
     }

@@ -1,6 +1,8 @@
+import NATTraversal
 import NIOCore
 import QUICCore
 import QUICNIO
+import TunnelTraversal
 import ZTNAProtocol
 
 /// Where a connector's relayed tunnel packet goes: which relay link, which agent (the relay's peer id for
@@ -20,6 +22,10 @@ final class ConnectorRouter {
     private let endpoint: QUICNIOEndpoint
     /// Packets for a route whose link is gone or unregistered.
     private(set) var unroutable: UInt64 = 0
+    /// Each open tunnel's NAT traversal, by connection.
+    var pathDrivers: [ObjectIdentifier: TunnelPathDriver<ConnectorTraversalSession>] = [:]
+    /// What each relay link observed for our socket (server-reflexive candidates, DESIGN.md §6).
+    private var observed: [Int: SocketAddress] = [:]
 
     init(endpoint: QUICNIOEndpoint) {
         self.endpoint = endpoint
@@ -30,12 +36,22 @@ final class ConnectorRouter {
         case .session(.peerDatagram(let peer, let service, let payload)):
             let route = routes.route(for: ConnectorRouteDestination(link: index, peer: peer, service: service))
             endpoint.receiveRelayed(Array(payload), route: route)
+        case .session(.observedAddress(let address)):
+            observed[index] = address.socketAddress
+            let candidates = self.candidates()
+            for driver in pathDrivers.values { driver.setCandidates(candidates) }
         case .disconnected:
             // Peer ids belong to that relay connection; the agents behind it come back with new ones.
             routes.removeAll { $0.link == index }
         case .connected, .session:
             break
         }
+    }
+
+    /// The socket's candidates now: its host addresses and what the relays observed.
+    func candidates() -> [Candidate] {
+        LocalCandidates.gather(socket: endpoint.localAddress, observed: observed.sorted { $0.key < $1.key }.map(\.value),
+                               devices: LocalCandidates.deviceAddresses())
     }
 
     func transmit(_ route: RelayRoute, _ bytes: [UInt8]) {

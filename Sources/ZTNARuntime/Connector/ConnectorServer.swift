@@ -1,11 +1,13 @@
 public import Logging
 public import NIOCore
+import NATTraversal
 import NIOPosix
 import QUICCore
 import QUICNIO
 import QUICTLS
 public import ServiceLifecycle
 import Synchronization
+import TunnelTraversal
 import ZTNAConfig
 import ZTNAIdentity
 import ZTNAProtocol
@@ -32,6 +34,7 @@ public final class ConnectorServer: Service, Sendable {
     private let counters: [ServiceID: TunnelCounters]
     private let state: Mutex<State>
     private let startedAt = Date()
+    private let pathMetrics: DirectPathMetrics
 
     private struct State {
         /// Replaced by `reload()`; `generation` counts the replacements.
@@ -41,7 +44,7 @@ public final class ConnectorServer: Service, Sendable {
         var router: NIOLoopBoundBox<ConnectorRouter>?
         var links: [RelayLink] = []
         var tasks: [Task<Void, Never>] = []
-        var tunnels: [ObjectIdentifier: ConnectorTunnelReport] = [:]
+        var tunnels: [ObjectIdentifier: (agent: String, service: String, openedAt: Date)] = [:]
         /// The connection and service of each tunnel in `tunnels`, checked again by `reload()`.
         var live: [ObjectIdentifier: (connection: QUICNIOConnection, service: ServiceID)] = [:]
         var refused = 0
@@ -72,6 +75,7 @@ public final class ConnectorServer: Service, Sendable {
         self.services = services
         self.counters = counters
         TunnelMetricsPublisher(registry: registry, counters: counters).install()
+        pathMetrics = DirectPathMetrics(registry: registry)
     }
 
     /// Tunnel connections (server side): DATAGRAM on, agent-opened bidirectional streams for TCP, and packets
@@ -83,6 +87,10 @@ public final class ConnectorServer: Service, Sendable {
         quic.newPathMaxUDPPayloadSize = TunnelPacketSize.maxUDPPayload
         quic.initialMaxStreamsBidi = 1_000
         quic.initialMaxStreamsUni = 0
+        // Direct paths (DESIGN.md §6): offer draft-seemann-quic-nat-traversal-02, probing as many paths at once
+        // as the traversal policy does.
+        quic.offersNATTraversal = settings.direct
+        quic.natTraversalConcurrencyLimit = UInt64(TraversalConfiguration().concurrencyLimit)
         return quic
     }
 
@@ -150,12 +158,33 @@ public final class ConnectorServer: Service, Sendable {
         logger.info("tunnel open", metadata: ["agent": "\(peer.name)", "service": "\(serviceID)"])
         let tunnel = ConnectorTunnel(service: service, connection: connection, agentName: peer.name,
                                      counters: counters, limits: TunnelLimits(), logger: logger, group: group)
+        let router = state.withLock { $0.router }
+        await startTraversal(connection, as: key, router: router, agent: peer.name, service: serviceID)
         await tunnel.run()
+        try? await loop.submit { router?.value.pathDrivers.removeValue(forKey: key)?.stop() }.get()
         state.withLock { state in
             state.tunnels[key] = nil
             state.live[key] = nil
         }
         logger.info("tunnel closed", metadata: ["agent": "\(peer.name)", "service": "\(serviceID)"])
+    }
+
+    /// The tunnel's NAT traversal session, on the event loop (DESIGN.md §6): advertises our candidates and
+    /// probes what the agent pairs; the agent decides the path.
+    private func startTraversal(_ connection: QUICNIOConnection, as key: ObjectIdentifier,
+                                router: NIOLoopBoundBox<ConnectorRouter>?, agent: String, service: ServiceID) async {
+        guard let router else { return }
+        var pathLogger = logger
+        pathLogger[metadataKey: "agent"] = "\(agent)"
+        pathLogger[metadataKey: "service"] = "\(service)"
+        let metrics = pathMetrics, direct = settings.direct, logger = pathLogger
+        try? await loop.submit {
+            let session = ConnectorTraversalSession(enabled: direct, now: .now())
+            let driver = TunnelPathDriver(session: session, service: service, connection: connection, metrics: metrics,
+                                          logger: logger)
+            router.value.pathDrivers[key] = driver
+            driver.start(candidates: router.value.candidates())
+        }.get()
     }
 
     /// Checks the agent with the current credentials and records its tunnel; nil once it has been refused.
@@ -173,7 +202,7 @@ public final class ConnectorServer: Service, Sendable {
                 // A reload that ran during the check did not see this tunnel: check it again with the new files.
                 let recorded = state.withLock { state in
                     guard state.generation == generation else { return false }
-                    state.tunnels[key] = ConnectorTunnelReport(agent: peer.name, service: "\(serviceID)", since: Date())
+                    state.tunnels[key] = (peer.name, "\(serviceID)", Date())
                     state.live[key] = (connection, serviceID)
                     return true
                 }
@@ -267,9 +296,14 @@ public final class ConnectorServer: Service, Sendable {
     }
 
     public func status() async -> ConnectorStatusReport {
-        let (links, tunnels, refused) = state.withLock { ($0.links, Array($0.tunnels.values), $0.refused) }
+        let (links, open, refused, router) = state.withLock { ($0.links, $0.tunnels, $0.refused, $0.router) }
         var linkStatus: [RelayLinkStatus] = []
         for link in links { linkStatus.append(await link.status()) }
+        let paths = (try? await loop.submit { router?.value.pathDrivers.mapValues { $0.report() } ?? [:] }.get()) ?? [:]
+        let tunnels = open.compactMap { key, tunnel -> ConnectorTunnelReport? in
+            guard let path = paths[key] else { return nil }
+            return ConnectorTunnelReport(agent: tunnel.agent, service: tunnel.service, openedAt: tunnel.openedAt, path: path)
+        }
         return ConnectorStatusReport(
             listen: localAddress?.hostPortText ?? "\(settings.listen)", startedAt: startedAt, relays: linkStatus,
             tunnels: tunnels.sorted { ($0.service, $0.agent) < ($1.service, $1.agent) },

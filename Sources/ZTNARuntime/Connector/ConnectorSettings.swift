@@ -14,6 +14,8 @@ public struct ConnectorSettings: Sendable {
     public var services: [ConnectorService]
     /// Revoked certificate serials (agents refused, and disconnected on `reload()`); nil: none.
     public var revocationList: String?
+    /// Direct paths (NAT traversal) for the tunnels agents open; false keeps them relayed (DESIGN.md §6).
+    public var direct = true
 
     public init(relays: [HostPort], listen: HostPort, certificate: String, privateKey: String, trustRoots: String,
                 admin: HostPort? = ConnectorConfig.defaultAdmin, services: [ConnectorService]) {
@@ -38,5 +40,6 @@ public struct ConnectorSettings: Sendable {
         self.init(relays: config.relays, listen: config.listen, certificate: certificate, privateKey: privateKey,
                   trustRoots: trustRoots, admin: config.admin, services: config.services)
         revocationList = config.revocationList
+        direct = config.direct
     }
 }

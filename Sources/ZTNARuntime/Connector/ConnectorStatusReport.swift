@@ -18,11 +18,24 @@ public struct ConnectorStatusReport: Sendable, Encodable {
     public let tunnelsRefused: Int
 }
 
-/// One open tunnel.
+/// One open tunnel: who, for which service, since when, and its path (`TunnelPathReport`'s keys, at this level).
 public struct ConnectorTunnelReport: Sendable, Encodable {
     public let agent: String
     public let service: String
-    public let since: Date
-    /// Tunnels ride the relay until direct paths exist (next issue).
-    public var path = "relayed"
+    /// When the tunnel was admitted.
+    public let openedAt: Date
+    /// `path`, `remote`, `reason`, `since`, `pathChanges`, `rttMillis`, `bytes`.
+    public let path: TunnelPathReport
+
+    enum CodingKeys: String, CodingKey {
+        case agent, service, openedAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(agent, forKey: .agent)
+        try container.encode(service, forKey: .service)
+        try container.encode(openedAt, forKey: .openedAt)
+        try path.encode(to: encoder)
+    }
 }

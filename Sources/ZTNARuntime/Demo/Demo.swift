@@ -30,13 +30,16 @@ public final class Demo: Sendable {
     public var relayAddress: SocketAddress { relayAddresses[0] }
     public let relayAddresses: [SocketAddress]
     public let registry: MetricsRegistry
+    /// Whether agent and connector try direct paths (DESIGN.md §6); the demo then requires its tunnels to go direct.
+    public let direct: Bool
 
     /// Starts everything (admin servers are the caller's business). `relayCount` > 1 starts several relays:
     /// the connector registers with all of them, the agent uses them in order (failover).
     /// `firstRelayPort` (0: any free port) lets a test restart the first relay on a known port.
     /// `revocationList` (tests of `reload()`) becomes the connector's and the agent's `revocationList`.
+    /// `direct` false keeps every tunnel on the relayed path (the relay's forwarding is what is exercised).
     public static func start(logger: Logger, relayCount: Int = 1, firstRelayPort: UInt16 = 0,
-                             revocationList: String? = nil) async throws -> Demo {
+                             revocationList: String? = nil, direct: Bool = true) async throws -> Demo {
         let deployment = try ThrowawayDeployment.create()
         var cleanup: [@Sendable () async -> Void] = [{ deployment.remove() }]
         do {
@@ -80,6 +83,7 @@ public final class Demo: Sendable {
                     ], icmp: true),
                 ])
             connectorSettings.revocationList = revocationList
+            connectorSettings.direct = direct
             let connector = try ConnectorServer(settings: connectorSettings, registry: registry, logger: logger)
             try await connector.start()
             cleanup.append { await connector.shutdown() }
@@ -97,12 +101,13 @@ public final class Demo: Sendable {
                 services: AgentService.completing([], forwards: forwards), forwards: forwards)
             agentSettings.bindHost = "127.0.0.1"
             agentSettings.revocationList = revocationList
+            agentSettings.direct = direct
             let agent = try AgentServer(settings: agentSettings, registry: registry, logger: logger)
             let bound = try await agent.start()
             cleanup.append { await agent.shutdown() }
             return Demo(deployment: deployment, relays: relays, connector: connector, agent: agent, web: web, echo: echo,
                         webForward: bound[0], udpForward: bound[1], tcpForward: bound[2], relayAddresses: relayAddresses,
-                        registry: registry)
+                        registry: registry, direct: direct)
         } catch {
             for step in cleanup.reversed() { await step() }
             throw error
@@ -111,7 +116,7 @@ public final class Demo: Sendable {
 
     private init(deployment: ThrowawayDeployment, relays: [RelayServer], connector: ConnectorServer, agent: AgentServer,
                  web: DemoHTTPBackend, echo: EchoBackend, webForward: SocketAddress, udpForward: SocketAddress,
-                 tcpForward: SocketAddress, relayAddresses: [SocketAddress], registry: MetricsRegistry) {
+                 tcpForward: SocketAddress, relayAddresses: [SocketAddress], registry: MetricsRegistry, direct: Bool) {
         self.deployment = deployment
         self.relays = relays
         self.connector = connector
@@ -123,6 +128,7 @@ public final class Demo: Sendable {
         self.tcpForward = tcpForward
         self.relayAddresses = relayAddresses
         self.registry = registry
+        self.direct = direct
     }
 
     // MARK: - Traffic
@@ -134,6 +140,7 @@ public final class Demo: Sendable {
             while await self.agent.readiness() != .ready { try await Task.sleep(for: .milliseconds(20)) }
         }
         let readyAfter = ContinuousClock.now - readyStart
+        if direct { try await waitForDirectPaths() }
 
         let webForward = self.webForward
         let page = try await withTimeLimit(.seconds(10), "HTTP GET through the tunnel") {
@@ -162,7 +169,24 @@ public final class Demo: Sendable {
             throw DemoFailure("TCP echo through the tunnel returned \(echoed.count) bytes, not the \(data.count) sent")
         }
         return DemoReport(readyAfter: readyAfter, httpStatus: pageText.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? "",
-                          udpRoundTrips: roundTrips, tcpBytes: tcpBytes, tcpTransfer: transfer)
+                          udpRoundTrips: roundTrips, tcpBytes: tcpBytes, tcpTransfer: transfer,
+                          tunnels: await agent.status().tunnels)
+    }
+
+    /// On loopback nothing stands between agent and connector: every tunnel must go direct (DESIGN.md §9),
+    /// within 5 s; otherwise the demo fails, naming the reason.
+    private func waitForDirectPaths() async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let tunnels = await agent.status().tunnels
+            let relayed = tunnels.filter { $0.path.path != "direct" }
+            if !tunnels.isEmpty, relayed.isEmpty { return }
+            guard ContinuousClock.now < deadline else {
+                let reasons = relayed.map { "\($0.service): \($0.path.reason ?? "unknown")" }.joined(separator: ", ")
+                throw DemoFailure("tunnels stayed on the relayed path: \(reasons)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// Stops everything, in reverse order, and deletes the throwaway PKI.

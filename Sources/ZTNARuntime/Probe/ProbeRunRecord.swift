@@ -16,6 +16,10 @@ struct ProbeRunRecord: Sendable, Hashable {
     var maxDatagramPayload: Int?
     var atMaximum: SizeCheck?
     var oneLarger: SizeCheck?
+    /// The tunnel's path at the end, and its connection's DATAGRAM drops and packet losses.
+    var path: TunnelPathReport?
+    var datagramsDropped: Int?
+    var packetsLost: Int?
     /// Why sending stopped early (the tunnel closed, …).
     var errors: [String] = []
 }

@@ -4,6 +4,7 @@ import IPPacket
 import QUICCore
 import QUICNIO
 import ZTNAConfig
+import ZTNAProtocol
 
 /// `ztna probe`'s runner (DESIGN.md §1, §4): acts as an agent for one service — through an `AgentServer`, which
 /// connects to a relay, registers and opens the service's tunnel over the relayed path — and sends whole IP/UDP
@@ -92,6 +93,10 @@ public struct TunnelProbe: Sendable {
             await sendBurst(on: connection, collector, &record)
         }
         await collector.waitForReplies(timeout: options.timeout)
+        record.path = await agent.status().tunnels.first { $0.service == options.service.description }?.path
+        let statistics = await connection.statistics
+        record.datagramsDropped = statistics.datagramsDropped
+        record.packetsLost = statistics.packetsLost
         return TunnelProbeReport(options: options, record: record, matcher: collector.finish())
     }
 

@@ -36,6 +36,9 @@ extension TunnelProbeReport {
             burst: options.burst > 0 ? Self.burst(options, matcher) : nil,
             maxSize: options.queryMaxSize ? Self.maxSize(options, record, matcher) : nil,
             errors: record.errors, passed: false, failures: [])
+        path = record.path
+        datagramsDropped = record.datagramsDropped
+        packetsLost = record.packetsLost
         failures = Self.failures(options: options, all: all, report: self)
         passed = failures.isEmpty
     }

@@ -23,6 +23,10 @@ extension TunnelProbeReport: CustomStringConvertible {
             lines.append("burst: \(burst.sent) sent back to back, \(burst.received) replies within the timeout, loss \(Self.fixed(burst.lossPercent, 1))%")
         }
         if let maxSize { lines.append(Self.line(maxSize)) }
+        if let path { lines.append(Self.line(path)) }
+        if let datagramsDropped, let packetsLost {
+            lines.append("tunnel: \(datagramsDropped) DATAGRAMs dropped by QUIC, \(packetsLost) packets lost")
+        }
         if passed {
             lines.append(verifyEcho ? "verified: every reply matched what was sent" : "passed: replies came back")
         } else {
@@ -30,6 +34,13 @@ extension TunnelProbeReport: CustomStringConvertible {
             lines.append(contentsOf: failures.map { "  - " + $0 })
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `path: direct 127.0.0.1:4434 (1 change); RTT direct 0.10 ms, relayed 0.30 ms` or `path: relayed (reason)`.
+    static func line(_ path: TunnelPathReport) -> String {
+        func rtt(_ value: Double?) -> String { value.map { fixed($0, 3) + " ms" } ?? "n/a" }
+        let where_ = path.path == "direct" ? "direct \(path.remote ?? "?")" : "relayed (\(path.reason ?? "unknown"))"
+        return "path: \(where_), \(path.pathChanges) path changes; RTT direct \(rtt(path.rttMillis.direct)), relayed \(rtt(path.rttMillis.relayed))"
     }
 
     /// The report as one line of JSON (keys sorted), for `--json`.

@@ -83,6 +83,12 @@ public struct TunnelProbeReport: Sendable, Hashable, Codable {
     public var handshakeMilliseconds: Double?
     public var burst: Burst?
     public var maxSize: MaxSize?
+    /// The tunnel's path when the run ended — what the answers came over (DESIGN.md §6); nil if it was gone.
+    public var path: TunnelPathReport? = nil
+    /// The tunnel connection's own losses during the run: DATAGRAMs it dropped (RFC 9221: never resent) and
+    /// QUIC packets declared lost.
+    public var datagramsDropped: Int? = nil
+    public var packetsLost: Int? = nil
     /// Why sending stopped early, if it did.
     public var errors: [String]
     /// Everything asked was verified (exit status 0); otherwise `failures` says what was not (exit status 1).

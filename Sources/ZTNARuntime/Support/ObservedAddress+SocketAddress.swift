@@ -11,3 +11,10 @@ extension ObservedAddress {
         self.init(addressBytes: literal.bytes, port: portValue)
     }
 }
+
+extension ObservedAddress {
+    /// The observed address as a socket address (a server-reflexive candidate, DESIGN.md §6).
+    public var socketAddress: SocketAddress? {
+        try? SocketAddress(packedIPAddress: ByteBuffer(bytes: addressBytes), port: Int(port))
+    }
+}

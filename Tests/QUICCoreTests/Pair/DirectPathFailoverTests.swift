@@ -33,7 +33,11 @@ struct DirectPathFailoverTests {
         let direct = pair.serverAddress
         _ = try pair.withClient { connection, now in try connection.probePath(direct, now: now) }
         _ = pair.drive(until: { $0.clientConnection?.isPathValidated(direct) == true }, maxTime: .seconds(2))
-        _ = try pair.withClient { connection, now in try connection.migrate(to: direct, now: now) }
+        // The server follows our next non-probing packet (migrate's contract): a PING makes one.
+        _ = try pair.withClient { connection, now in
+            try connection.migrate(to: direct, now: now)
+            connection.sendPing()
+        }
         _ = pair.drive(until: { $0.serverConnection?.isPathValidated($0.clientAddress) == true }, maxTime: .seconds(2))
         return pair
     }

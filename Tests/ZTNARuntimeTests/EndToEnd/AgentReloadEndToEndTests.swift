@@ -22,13 +22,13 @@ struct AgentReloadEndToEndTests {
         do {
             _ = try await demo.exercise(tcpBytes: 16 << 10, udpEchoes: 2)
             let web = try #require(ServiceID("web"))
-            let tunnels = await demo.agent.status().tunnels.map(\.since)
+            let tunnels = await demo.agent.status().tunnels.map(\.openedAt)
             #expect(tunnels.count == 2)
 
             // Someone else's serial: nothing is closed, the tunnels are the same ones.
             try "0a:1b:2c\n".write(toFile: revoked, atomically: true, encoding: .utf8)
             #expect(try await demo.agent.reload() == 0)
-            #expect(await demo.agent.status().tunnels.map(\.since) == tunnels)
+            #expect(await demo.agent.status().tunnels.map(\.openedAt) == tunnels)
             try await ConnectorReloadEndToEndTests.expectEcho(through: demo.tcpForward, "the agent after a reload")
 
             // The connector's serial: both tunnels are closed, and no new one is admitted.

@@ -37,7 +37,7 @@ struct ConnectorReloadEndToEndTests {
             second = agent
             let bobForward = try #require(agent.forwardAddresses.first)
             try await Self.expectEcho(through: bobForward, "the second agent before the reload")
-            let bobTunnels = await agent.status().tunnels.map(\.since)
+            let bobTunnels = await agent.status().tunnels.map(\.openedAt)
             #expect(bobTunnels.count == 1)
             let connectorAddress = try #require(demo.connector.localAddress)
             let alice = (certificate: demo.agent.settings.certificate, privateKey: demo.agent.settings.privateKey)
@@ -63,7 +63,7 @@ struct ConnectorReloadEndToEndTests {
 
             // The second agent's tunnel is the same one, and carries traffic.
             try await Self.expectEcho(through: bobForward, "the second agent after the reload")
-            #expect(await agent.status().tunnels.map(\.since) == bobTunnels)
+            #expect(await agent.status().tunnels.map(\.openedAt) == bobTunnels)
 
             // A broken list (its first line would revoke the second agent): the reload throws, nothing changes —
             // the second agent keeps its tunnel, the demo agent stays revoked.
@@ -72,7 +72,7 @@ struct ConnectorReloadEndToEndTests {
             await #expect(throws: StartupError.self) { try await demo.connector.reload() }
             #expect(await demo.connector.status().tunnels.map(\.agent) == ["second-agent"])
             try await Self.expectEcho(through: bobForward, "the second agent after the failed reload")
-            #expect(await agent.status().tunnels.map(\.since) == bobTunnels)
+            #expect(await agent.status().tunnels.map(\.openedAt) == bobTunnels)
             #expect(try await Self.tunnelCloseCode(connectorAddress, alice, ca: demo.deployment.caCertificate) == 0x01)
 
             // A connector that starts with the list refuses the revoked agent from its first tunnel on.

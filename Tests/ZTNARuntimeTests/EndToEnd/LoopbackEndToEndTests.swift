@@ -22,7 +22,7 @@ struct LoopbackEndToEndTests {
     }()
 
     @Test func httpUDPAndTCPThroughTheRelayedTunnel() async throws {
-        let demo = try await Demo.start(logger: Self.logger)
+        let demo = try await Demo.start(logger: Self.logger, direct: false)
         do {
             let report = try await demo.exercise(tcpBytes: 1 << 20, udpEchoes: 20)
             #expect(report.httpStatus == "HTTP/1.1 200 OK")
@@ -46,9 +46,56 @@ struct LoopbackEndToEndTests {
             #expect(echo.tcpStreams["connected"] == 1)
             let agentStatus = await demo.agent.status()
             #expect(Set(agentStatus.tunnels.map(\.service)) == ["web", "echo"])
-            #expect(agentStatus.tunnels.allSatisfy { $0.path == "relayed" && $0.connector == "demo-connector" })
+            #expect(agentStatus.tunnels.allSatisfy { tunnel in
+                tunnel.path.path == "relayed" && tunnel.path.reason == "disabled-locally" && tunnel.connector == "demo-connector"
+            })
+            #expect(connectorStatus.tunnels.allSatisfy { $0.path.reason == "disabled-locally" })
             #expect(await demo.agent.readiness() == .ready)
             #expect(await demo.connector.readiness() == .ready)
+        } catch {
+            await demo.stop()
+            throw error
+        }
+        await demo.stop()
+    }
+
+    /// DESIGN.md §6, §9: on loopback both tunnels go direct; the status contract and the metrics say so.
+    @Test func tunnelsGoDirectAndSaySo() async throws {
+        let demo = try await Demo.start(logger: Self.logger)
+        do {
+            let report = try await demo.exercise(tcpBytes: 256 << 10, udpEchoes: 10)
+            #expect(report.udpRoundTrips.count == 10)
+            let agentTunnels = await demo.agent.status().tunnels
+            #expect(agentTunnels.count == 2)
+            let connectorAddress = try #require(demo.connector.localAddress)
+            for tunnel in agentTunnels {
+                #expect(tunnel.path.path == "direct")
+                #expect(tunnel.path.reason == nil)
+                #expect(tunnel.path.remote == connectorAddress.hostPortText)
+                #expect(tunnel.path.pathChanges == 1)
+                #expect(tunnel.path.since >= tunnel.openedAt)
+                #expect((tunnel.path.rttMillis.direct ?? 0) > 0)
+                #expect((tunnel.path.rttMillis.relayed ?? 0) > 0)
+                #expect(tunnel.path.bytes.relayed > 0)
+            }
+            // The echo traffic went over the direct path.
+            let echo = try #require(agentTunnels.first { $0.service == "echo" })
+            #expect(echo.path.bytes.direct > 2 * (256 << 10))
+            let connectorTunnels = await demo.connector.status().tunnels
+            #expect(connectorTunnels.count == 2 && connectorTunnels.allSatisfy { $0.path.path == "direct" })
+            // The status JSON carries the contract's keys at the tunnel level.
+            let json = try #require(String(data: try JSONEncoder().encode(agentTunnels[0]), encoding: .utf8))
+            for key in ["\"path\":\"direct\"", "\"remote\"", "\"since\"", "\"rttMillis\"", "\"bytes\"", "\"pathChanges\":1"] {
+                #expect(json.contains(key), "\(json)")
+            }
+            let metrics = String(decoding: await demo.registry.render(), as: UTF8.self)
+            // Agent and connector publish into the demo's one registry: two tunnels each.
+            #expect(metrics.metricValue(#"ztna_tunnels{path="direct"}"#) == 4)
+            #expect(metrics.metricValue(#"ztna_tunnels{path="relayed"}"#) == 0)
+            #expect(metrics.metricValue(#"ztna_tunnel_path_changes_total{direction="to_direct"}"#) == 4)
+            // Attempts end a second after their first success (probing better pairs); the series exist from the start.
+            #expect(metrics.metricValue(#"ztna_traversal_attempts_total{outcome="succeeded"}"#) != nil)
+            #expect(metrics.metricValue(#"ztna_traversal_attempts_total{outcome="failed"}"#) == 0)
         } catch {
             await demo.stop()
             throw error
@@ -157,8 +204,9 @@ struct RelayRestartEndToEndTests {
 /// goes away for good, the agent moves to the second and traffic flows again without restarting anything.
 @Suite("End to end: agent fails over to the next relay", .timeLimit(.minutes(3)))
 struct RelayFailoverEndToEndTests {
+    /// The relayed path's failover (direct paths off: the relays carry everything).
     @Test func trafficMovesToTheSecondRelay() async throws {
-        let demo = try await Demo.start(logger: LoopbackEndToEndTests.logger, relayCount: 2)
+        let demo = try await Demo.start(logger: LoopbackEndToEndTests.logger, relayCount: 2, direct: false)
         do {
             _ = try await demo.exercise(tcpBytes: 64 << 10, udpEchoes: 3)
             #expect(await demo.relays[1].status().connections.map(\.name) == ["demo-connector"])
@@ -188,6 +236,48 @@ struct RelayFailoverEndToEndTests {
     }
 }
 
+/// A direct tunnel does not need its relay: when the relay dies, traffic keeps flowing at once, and the tunnel's
+/// fallback moves to the second relay once the agent is registered there (DESIGN.md §6, §8).
+@Suite("End to end: a direct tunnel outlives its relay", .timeLimit(.minutes(3)))
+struct DirectTunnelRelayLossEndToEndTests {
+    @Test func directTrafficContinuesWhileTheRelayFailsOver() async throws {
+        let demo = try await Demo.start(logger: LoopbackEndToEndTests.logger, relayCount: 2)
+        do {
+            _ = try await demo.exercise(tcpBytes: 64 << 10, udpEchoes: 3)
+            let before = await demo.agent.status().tunnels
+            #expect(before.count == 2 && before.allSatisfy { $0.path.path == "direct" && $0.relay == 0 })
+
+            await demo.relays[0].shutdown()
+            // No wait for a relay: the direct path carries a fresh TCP connection and UDP right away.
+            let data = (0..<(128 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+            let echoed = try await withTimeLimit(.seconds(5), "TCP echo over the direct path without a relay") {
+                try await LoopbackClients.tcpExchange(demo.tcpForward, send: data)
+            }
+            #expect(echoed == data)
+            let roundTrips = try await withTimeLimit(.seconds(5), "UDP echo over the direct path without a relay") {
+                try await LoopbackClients.udpEchoRoundTrips(demo.udpForward, payloads: [[1, 2, 3], [4, 5, 6]])
+            }
+            #expect(roundTrips.count == 2)
+            // The same tunnels, still direct; their fallback moves to relay 1 once the agent registered there.
+            try await withTimeLimit(.seconds(60), "the tunnels' fallback moving to the second relay") {
+                while !(await demo.agent.status().tunnels.allSatisfy { $0.relay == 1 }) {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let after = await demo.agent.status().tunnels
+            #expect(after.map(\.openedAt) == before.map(\.openedAt))
+            #expect(after.allSatisfy { $0.path.path == "direct" && $0.path.pathChanges == 1 })
+        } catch {
+            // What the agent saw: its tunnels' paths and the drops and stream outcomes of each service.
+            let status = await demo.agent.status()
+            Issue.record("tunnels \(status.tunnels.map { "\($0.service) \($0.path.path) \($0.path.reason ?? "-") relay \($0.relay)" }); services \(status.services.map { "\($0.id) drops \($0.drops) streams \($0.tcpStreams)" })")
+            await demo.stop()
+            throw error
+        }
+        await demo.stop()
+    }
+}
+
 /// Connector restart mid-session (issue 5): the connector goes away and a new process takes its place. The relay
 /// tells the agent the service is unavailable, the agent closes the tunnel that led to the old connector, and
 /// opens a new one as soon as the new connector registers — traffic resumes without restarting the agent.
@@ -198,7 +288,7 @@ struct ConnectorRestartEndToEndTests {
         var restarted: ConnectorServer?
         do {
             _ = try await demo.exercise(tcpBytes: 64 << 10, udpEchoes: 3)
-            let before = await demo.agent.status().tunnels.map(\.since)
+            let before = await demo.agent.status().tunnels.map(\.openedAt)
             await demo.connector.shutdown()
             let connector = try ConnectorServer(settings: demo.connector.settings, registry: MetricsRegistry(),
                                                 logger: LoopbackEndToEndTests.logger)
@@ -220,7 +310,7 @@ struct ConnectorRestartEndToEndTests {
             #expect(roundTrips.count == 1)
             // New tunnels, to the new connector.
             let after = await demo.agent.status().tunnels
-            #expect(!after.isEmpty && after.allSatisfy { tunnel in !before.contains(tunnel.since) })
+            #expect(!after.isEmpty && after.allSatisfy { tunnel in !before.contains(tunnel.openedAt) })
             #expect(await connector.status().tunnels.count == after.count)
         } catch {
             await restarted?.shutdown()

@@ -81,7 +81,8 @@ struct ProbeEndToEndTests {
             #expect(maxSize.passed)
             // The connector saw the probe's flow on the echo service.
             let connectorEcho = try #require(await demo.connector.status().services.first { $0.id == "echo" })
-            #expect(connectorEcho.bytesUp >= 70 * 64)
+            let tunnels = await demo.connector.status().tunnels.map { "\($0.service) \($0.path)" }
+            #expect(connectorEcho.bytesUp >= 70 * 64, "drops \(connectorEcho.drops) tunnels \(tunnels)")
         }
     }
 
