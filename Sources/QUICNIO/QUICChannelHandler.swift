@@ -51,6 +51,8 @@ final class QUICChannelHandler: ChannelInboundHandler {
     private var outgoingDestinations: [SocketAddress] = []
     private var outgoingPayloads: [[UInt8]] = []
     private var flushScheduled = false
+    /// Route lookups before writes (`QUICNIOOptions.checksRoutes`); nil when off.
+    let routes: RouteCheck?
 
     /// The one timer: the endpoint's `pollTimeout()`, the earliest deadline of all its connections.
     private var timer: NIOScheduledCallback?
@@ -76,6 +78,7 @@ final class QUICChannelHandler: ChannelInboundHandler {
         self.endpoint = endpoint
         self.eventLoop = eventLoop
         self.options = options
+        routes = options.checksRoutes ? RouteCheck() : nil
         self.logger = logger
         self.incoming = incoming
         self.relayed = relayed
@@ -212,7 +215,7 @@ final class QUICChannelHandler: ChannelInboundHandler {
         let now = NIODeadline.now()
         var settled = false
         for _ in 0..<Self.maxFlushRounds {
-            while let transmit = endpoint.pollTransmit(now: now) { enqueue(transmit) }
+            while let transmit = endpoint.pollTransmit(now: now) { enqueue(transmit, now: now) }
             writeOutgoing()
             var progressed = false
             while let event = endpoint.pollEvent() {
@@ -230,9 +233,13 @@ final class QUICChannelHandler: ChannelInboundHandler {
         closeIfDrained()
     }
 
-    private func enqueue(_ transmit: QUICTransmit) {
+    private func enqueue(_ transmit: QUICTransmit, now: NIODeadline) {
         switch transmit.destination {
         case .udp(let address):
+            if let routes, !routes.allows(address, now: now) {
+                logger.trace("datagram dropped: no route", metadata: ["quic.destination": "\(address)"])
+                return
+            }
             outgoingDestinations.append(address)
             outgoingPayloads.append(transmit.payload)
         case .relayed(let route):

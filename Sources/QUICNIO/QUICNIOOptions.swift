@@ -19,6 +19,11 @@ public struct QUICNIOOptions: Sendable {
     /// How long `close()` waits for connections to finish their closing period (RFC 9000 §10.2) before the
     /// socket is closed regardless (DESIGN.md §8: drain for up to 3 s).
     public var drainTimeout: TimeAmount = .seconds(3)
+    /// Ask the kernel for a route before writing to a UDP destination, and drop (count) datagrams to one it has
+    /// no route to, instead of letting the failed write close the socket (`RouteCheck`). For endpoints that
+    /// send to addresses they have not heard from — NAT traversal probes, a node whose network comes and goes;
+    /// a server that only answers has no need of it.
+    public var checksRoutes: Bool = false
 
     public init() {}
 

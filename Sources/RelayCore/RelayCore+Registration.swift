@@ -22,7 +22,7 @@ extension RelayCore {
             let registered = role == .agent ? connection.agentRoutes[slot] != nil : connection.connectorSlots.contains(slot)
             if registered {
                 counters.registrationsRepeated += 1
-                sendControl(.registerAck(service), to: id)
+                acknowledge(service, to: id)
                 if role == .agent { sendStatus(slot: slot, to: id) }
                 return
             }
@@ -43,18 +43,27 @@ extension RelayCore {
             connections[id]?.agentRoutes[slot] = ConnectionEntry.AgentRoute(connector: nil)
             services[slot.rawValue]?.agents.insert(id)
             counters.agentRegistrations += 1
-            sendControl(.registerAck(service), to: id)
+            acknowledge(service, to: id)
             sendStatus(slot: slot, to: id)
         case .connector:
             if connection.connectorSlots.isEmpty { counters.connectorConnections += 1 }
             connections[id]?.connectorSlots.insert(slot)
             services[slot.rawValue]?.connectors.append(ServiceEntry.Connector(connection: id, assignedAgents: 0))
             counters.connectorRegistrations += 1
-            sendControl(.registerAck(service), to: id)
+            acknowledge(service, to: id)
             if services[slot.rawValue]?.connectors.count == 1 { broadcastStatus(slot: slot) }
         case .relay:
             return  // unreachable: relays are granted nothing, so `may` refused above
         }
+    }
+
+    /// REGISTER_ACK, preceded by OBSERVED_ADDRESS when the address is known. The first OBSERVED_ADDRESS, sent at
+    /// the handshake, is a DATAGRAM: it may be lost, or reach the client before it listens. The client retries
+    /// REGISTER until it sees the ACK, and the two go out in one flight, so a registered client has its
+    /// server-reflexive address (the candidate direct paths need, DESIGN.md §6).
+    private mutating func acknowledge(_ service: ServiceID, to id: RelayConnectionID) {
+        if let address = connections[id]?.address { sendControl(.observedAddress(address), to: id) }
+        sendControl(.registerAck(service), to: id)
     }
 
     /// DEREGISTER: whatever this connection registered for the id goes; answered with REGISTER_ACK even if

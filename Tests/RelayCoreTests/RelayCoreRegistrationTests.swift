@@ -230,7 +230,8 @@ import ZTNAProtocol
             _ = relay.fromAgent(agent, "web", [1])
             everythingSentToAgents += relay.fromConnector(connector, to: relay.peer(of: agent)!, "web", [2])
         }
-        #expect(everythingSentToAgents.count == 200 * 3 + 20)
+        // Per agent: OBSERVED_ADDRESS at the handshake, OBSERVED_ADDRESS + REGISTER_ACK, SERVICE_STATUS.
+        #expect(everythingSentToAgents.count == 200 * 4 + 20)
         for message in everythingSentToAgents {
             #expect(message.message?.kind != .peerDatagram)
             for peer in peers {
@@ -269,4 +270,19 @@ import ZTNAProtocol
 func containsRun(_ bytes: [UInt8], _ run: [UInt8]) -> Bool {
     guard run.count <= bytes.count else { return false }
     return (0...(bytes.count - run.count)).contains { bytes[$0..<($0 + run.count)].elementsEqual(run) }
+}
+
+extension RelayCoreRegistrationTests {
+    /// The handshake's OBSERVED_ADDRESS is a DATAGRAM that may be lost: every REGISTER_ACK comes right after
+    /// another one, so a client that is registered knows its server-reflexive address (DESIGN.md §6).
+    @Test func everyRegisterAckFollowsTheObservedAddress() {
+        var relay = RelayHarness(seed: 7)
+        let agent = relay.connect("a", agent: ["web"], address: home)
+        _ = relay.drain()   // the handshake's OBSERVED_ADDRESS, "lost"
+        relay.send(.registerAgent(web), from: agent)
+        let kinds = relay.drain().compactMap { $0.message?.kind }
+        #expect(kinds.prefix(2) == [.observedAddress, .registerAck])
+        relay.send(.registerAgent(web), from: agent)   // a retry: answered the same way
+        #expect(relay.drain().compactMap { $0.message?.kind }.prefix(2) == [.observedAddress, .registerAck])
+    }
 }

@@ -89,7 +89,12 @@ public final class AgentServer: Service, Sendable {
     public func start() async throws(StartupError) -> [SocketAddress] {
         let endpoint: QUICNIOEndpoint
         do {
-            endpoint = try await QUICNIOEndpoint.bind(host: settings.bindHost, port: 0, group: loop, logger: logger)
+            // Direct-path probes go to addresses the node may have no route to; so may everything while the
+            // network comes and goes: such datagrams are dropped instead of closing the one socket.
+            var options = QUICNIOOptions()
+            options.checksRoutes = true
+            endpoint = try await QUICNIOEndpoint.bind(host: settings.bindHost, port: 0, options: options, group: loop,
+                                                      logger: logger)
         } catch {
             throw StartupError("cannot bind the agent's UDP socket: \(error)")
         }

@@ -94,6 +94,14 @@ public final class ConnectorServer: Service, Sendable {
         return quic
     }
 
+    /// Direct-path probes go to addresses the connector may have no route to: such datagrams are dropped
+    /// instead of closing the one socket.
+    private static var socketOptions: QUICNIOOptions {
+        var options = QUICNIOOptions()
+        options.checksRoutes = true
+        return options
+    }
+
     // MARK: - Starting
 
     @discardableResult
@@ -104,7 +112,7 @@ public final class ConnectorServer: Service, Sendable {
             endpoint = try await QUICNIOEndpoint.bind(
                 host: settings.listen.host, port: Int(settings.listen.port),
                 configuration: QUICEndpointConfiguration(server: tunnelConfiguration(credentials.tunnelTLS)),
-                group: loop, logger: logger)
+                options: Self.socketOptions, group: loop, logger: logger)
         } catch {
             throw StartupError("listen \(settings.listen): cannot bind the UDP socket: \(error)")
         }
