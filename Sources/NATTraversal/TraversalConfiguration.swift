@@ -23,8 +23,12 @@ public struct TraversalConfiguration: Hashable, Sendable {
     // MARK: Concurrency and bounds
 
     /// Paths probed at once. A connector advertises this as its nat_traversal concurrency limit; an agent
-    /// uses the smaller of this and the connector's limit (draft-seemann-quic-nat-traversal-02 §4.5).
-    public var concurrencyLimit: Int = 4
+    /// uses the smaller of this and the connector's limit (draft-seemann-quic-nat-traversal-02 §4.5). Every
+    /// punch names one of the agent's addresses for the connector to probe, and a node's host addresses come
+    /// first by priority (RFC 8445): 8 leaves room in the first round for a few interfaces and the
+    /// server-reflexive address behind them (with 4, two interfaces and two remote candidates filled the round
+    /// with host pairs, and the pair that works waited 3 s for the next one — found in the NAT lab).
+    public var concurrencyLimit: Int = 8
     /// Remote candidates kept (advertised and peer-reflexive); more are refused and counted.
     public var maximumRemoteCandidates: Int = 32
     /// Local candidates used; more are ignored and counted.

@@ -17,10 +17,11 @@ import Testing
         // A peer-reflexive candidate counts against the same cap.
         client.peerReflexiveObserved(remote: try address("192.0.2.77", 1), now: t0)
         #expect(client.status.counters.remoteCandidatesRefused == 69)
-        // The concurrency limit is capped by our own configuration (4), whatever the peer says.
+        // The concurrency limit is capped by our own configuration (8), whatever the peer says.
         let log = client.drain().map { (ms: Int64(0), action: $0) } + client.run(until: at(ms: 3000))
         let punches = log.filter { if case .punch = $0.action { return true } else { return false } }
-        #expect(punches.count == 4)
+        #expect(punches.count == TraversalConfiguration().concurrencyLimit)
+        #expect(punches.count == 8)
     }
 
     @Test func withdrawnAndReusedSequencesAreIgnored() throws {

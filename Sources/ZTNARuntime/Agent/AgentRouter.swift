@@ -29,6 +29,8 @@ final class AgentRouter {
     var pathDrivers: [ObjectIdentifier: TunnelPathDriver<AgentTraversalSession>] = [:]
     /// What each relay link observed for our socket (server-reflexive candidates, DESIGN.md §6).
     private var observed: [Int: SocketAddress] = [:]
+    /// Interface addresses that are never candidates: the TUN interface's own address.
+    var excludedHosts: Set<String> = []
 
     init(endpoint: QUICNIOEndpoint) {
         self.endpoint = endpoint
@@ -77,6 +79,6 @@ final class AgentRouter {
     /// The socket's candidates now: its host addresses and what the relays observed.
     func candidates() -> [Candidate] {
         LocalCandidates.gather(socket: endpoint.localAddress, observed: observed.sorted { $0.key < $1.key }.map(\.value),
-                               devices: LocalCandidates.deviceAddresses())
+                               devices: LocalCandidates.deviceAddresses(), excluded: excludedHosts)
     }
 }

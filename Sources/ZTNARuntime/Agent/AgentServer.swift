@@ -109,7 +109,11 @@ public final class AgentServer: Service, Sendable {
             })
         }
         let configuredLinks = links
-        try? await loop.submit { router.value.links = configuredLinks }.get()
+        let tunAddress: Set<String> = settings.tun == nil ? [] : ["\(settings.tunnelAddress)"]
+        try? await loop.submit {
+            router.value.links = configuredLinks
+            router.value.excludedHosts = tunAddress
+        }.get()
         let tunnels = AgentTunnels(endpoint: endpoint, router: router, configuration: tunnelConfiguration(),
                                    trustRoots: trustRoots, revocations: revocations, direct: settings.direct,
                                    pathMetrics: pathMetrics, logger: logger)

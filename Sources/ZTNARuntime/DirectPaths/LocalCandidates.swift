@@ -11,11 +11,15 @@ enum LocalCandidates {
     ///     socket bound to one address (loopback included) offers exactly that address.
     ///   - observed: the addresses relays observed for the socket, one per relay connection.
     ///   - devices: the interface addresses (`System.enumerateDevices()`), passed in so tests can choose.
-    static func gather(socket: SocketAddress, observed: [SocketAddress], devices: [SocketAddress]) -> [Candidate] {
+    ///   - excluded: interface addresses that are never candidates (the agent's own TUN address: only it can
+    ///     reach it, and every punch naming it would spend one of the connector's probes for nothing).
+    static func gather(socket: SocketAddress, observed: [SocketAddress], devices: [SocketAddress],
+                       excluded: Set<String> = []) -> [Candidate] {
         var candidates: [Candidate] = []
         guard let port = socket.port else { return [] }
         if isWildcard(socket) {
-            for device in devices where sameFamily(device, socket) && !isLoopbackOrLinkLocal(device) {
+            for device in devices where sameFamily(device, socket) && !isLoopbackOrLinkLocal(device)
+                && !excluded.contains(device.ipAddress ?? "") {
                 var address = device
                 address.port = port
                 candidates.append(Candidate(address: address, kind: .host))

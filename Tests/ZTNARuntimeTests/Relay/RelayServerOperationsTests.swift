@@ -78,19 +78,24 @@ struct RelayServerOperationsTests {
             #expect(after != before)
             // Any packet from the new port shows the relay the new address (RFC 9000 §9.3). The new
             // OBSERVED_ADDRESS and the REGISTER_ACK may arrive in either order (the address change can be seen
-            // before the REGISTER inside the same packet is handled).
+            // before the REGISTER inside the same packet is handled), and the ACK comes with the address the
+            // relay knew when it answered — the old one, if the change was seen after.
             let web = try ServiceID.require("web")
             try await agent.send(.registerAgent(web))
+            let expected = try #require(ObservedAddress(after))
             var sawAck = false
-            var observed: ObservedAddress?
-            while !sawAck || observed == nil {
+            var seen: [ObservedAddress] = []
+            // At most: the old address with the ACK, the new one, SERVICE_STATUS, and a spare.
+            for _ in 0..<6 where !sawAck || seen.last != expected {
                 switch try await agent.receive() {
                 case .registerAck(let id): sawAck = id == web
-                case .observedAddress(let address): observed = address
+                case .observedAddress(let address): seen.append(address)
                 default: continue   // SERVICE_STATUS
                 }
             }
-            #expect(observed == ObservedAddress(after))
+            #expect(sawAck)
+            #expect(seen.last == expected)
+            #expect(seen.allSatisfy { $0 == expected || $0 == ObservedAddress(before) })
             await agent.close()
             await proxy.close()
         }
