@@ -250,6 +250,10 @@ extension QUICConnection {
     mutating func onPathResponse(_ data: UInt64, now: NIODeadline) {
         if path.outstandingChallenges[data] != nil {
             markValidated(&path)
+            // The path we followed the peer from stays known as a validated candidate (with its connection ID
+            // and RTT): a peer that moves back to it — an agent falling back from a direct path to the relay —
+            // is followed there without a new validation.
+            if let fallback = fallbackPath, fallback.remote != path.remote { insertCandidate(fallback) }
             fallbackPath = nil
             emit(.pathValidated(path.remote))
             reportMaxDatagramPayloadIfChanged()

@@ -46,6 +46,24 @@ struct DirectPathFailoverTests {
     // did not finish in reasonable wall time in this session and are not here yet; see the closing note of
     // "Direct paths, part 1".
 
+    /// The server keeps the relayed path it followed the client from as a validated candidate, so when the
+    /// client falls back there the server follows at once, with no validation of its own.
+    @Test func theServerKeepsThePathItFollowedFromAndFollowsBackAtOnce() throws {
+        var pair = try Self.directPair(seed: 61)
+        #expect(pair.serverConnection?.activePath == pair.clientAddress)
+        #expect(pair.serverConnection?.isPathValidated(serverRelay) == true)
+        _ = try pair.withClient { connection, now in
+            try connection.migrate(to: clientRelay, abandoningCurrent: true, now: now)
+            connection.sendPing()
+        }
+        let followed = pair.drive(until: { $0.serverConnection?.activePath == serverRelay }, maxSteps: 10_000,
+                                  maxTime: .milliseconds(100))
+        #expect(followed)
+        // Followed to a path already validated: nothing to validate, no fallback kept.
+        #expect(pair.serverConnection?.isPathValidated(serverRelay) == true)
+        #expect(!pair.serverEvents.suffix(3).contains(.pathFailed(serverRelay)))
+    }
+
     /// Without `abandoningCurrent`, a failover waits for probe timeouts that the dead path backed off:
     /// the abandoning migration must be the faster one (the reason the option exists).
     @Test func abandoningIsFasterThanWaitingForProbeTimeouts() throws {
