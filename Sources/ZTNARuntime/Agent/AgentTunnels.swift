@@ -241,8 +241,11 @@ actor AgentTunnels: TunnelOpener {
         for (service, tunnel) in live.sorted(by: { $0.key < $1.key }) {
             let statistics = await tunnel.connection.statistics
             let key = ObjectIdentifier(tunnel.connection)
-            guard let path = try? await endpoint.eventLoop.submit({ router.value.pathDrivers[key]?.report() }).get()
-            else { continue }
+            let link = tunnel.link
+            guard let path = try? await endpoint.eventLoop.submit({ () -> TunnelPathReport? in
+                let relay = link < router.value.links.count ? "\(router.value.links[link].relay)" : nil
+                return router.value.pathDrivers[key]?.report(relay: relay)
+            }).get() else { continue }
             reports.append(AgentTunnelReport(
                 service: "\(service)", connector: tunnel.connector, openedAt: tunnel.since, relay: tunnel.link,
                 bytesSent: statistics.bytesSent, bytesReceived: statistics.bytesReceived, path: path))

@@ -48,6 +48,13 @@ final class ConnectorRouter {
         }
     }
 
+    /// The relay (`host:port` as configured) a relayed path goes through; nil for another path or a gone route.
+    func relayName(of path: PathAddress?) -> String? {
+        guard case .relayed(let route)? = path, let destination = routes.destination(of: route),
+              destination.link < links.count else { return nil }
+        return "\(links[destination.link].relay)"
+    }
+
     /// The socket's candidates now: its host addresses and what the relays observed.
     func candidates() -> [Candidate] {
         LocalCandidates.gather(socket: endpoint.localAddress, observed: observed.sorted { $0.key < $1.key }.map(\.value),

@@ -307,7 +307,10 @@ public final class ConnectorServer: Service, Sendable {
         let (links, open, refused, router) = state.withLock { ($0.links, $0.tunnels, $0.refused, $0.router) }
         var linkStatus: [RelayLinkStatus] = []
         for link in links { linkStatus.append(await link.status()) }
-        let paths = (try? await loop.submit { router?.value.pathDrivers.mapValues { $0.report() } ?? [:] }.get()) ?? [:]
+        let paths = (try? await loop.submit { () -> [ObjectIdentifier: TunnelPathReport] in
+            guard let router = router?.value else { return [:] }
+            return router.pathDrivers.mapValues { $0.report(relay: router.relayName(of: $0.relayedPath)) }
+        }.get()) ?? [:]
         let tunnels = open.compactMap { key, tunnel -> ConnectorTunnelReport? in
             guard let path = paths[key] else { return nil }
             return ConnectorTunnelReport(agent: tunnel.agent, service: tunnel.service, openedAt: tunnel.openedAt, path: path)

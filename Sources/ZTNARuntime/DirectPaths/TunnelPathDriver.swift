@@ -87,7 +87,8 @@ final class TunnelPathDriver<Session: TunnelTraversalSession> {
     // MARK: - Status
 
     /// Where the tunnel is, with per-path RTT and bytes (`/api/v1/status`, DESIGN.md §6 "Explainability").
-    func report() -> TunnelPathReport {
+    /// - Parameter relay: the relay carrying the relayed path (`host:port`), the `remote` while relayed.
+    func report(relay: String?) -> TunnelPathReport {
         sampleBytes()
         let path = session.path
         var rtt = TunnelPathReport.PerPath<Double?>(direct: nil, relayed: nil)
@@ -98,9 +99,9 @@ final class TunnelPathDriver<Session: TunnelTraversalSession> {
         if path.isDirect, rtt.relayed == nil, let relayedPath {
             rtt.relayed = connection.withCoreOnLoop { $0.pathRTT(relayedPath) }??.milliseconds
         }
-        let remote: String? = switch (path, active) {
-        case (.direct(let remote, _), _): remote.hostPortText
-        default: nil
+        let remote: String? = switch path {
+        case .direct(let remote, _): remote.hostPortText
+        case .relayed: relay
         }
         return TunnelPathReport(path: path.isDirect ? "direct" : "relayed", remote: remote,
                                 reason: path.relayedReason?.rawValue, explanation: path.relayedReason?.explanation,

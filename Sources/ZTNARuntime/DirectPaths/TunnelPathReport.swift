@@ -15,7 +15,7 @@ public struct TunnelPathReport: Sendable, Codable, Hashable {
 
     /// `"direct"` or `"relayed"`.
     public var path: String
-    /// The peer's direct address when direct; nil when relayed (the relay is in the tunnel's `relay`).
+    /// The peer's direct address (`host:port`) when direct; the relay's when relayed (nil if it is unknown).
     public var remote: String?
     /// Why the tunnel is relayed (a `RelayedReason` raw value); nil when direct.
     public var reason: String?

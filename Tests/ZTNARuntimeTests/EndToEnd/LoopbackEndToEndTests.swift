@@ -49,6 +49,10 @@ struct LoopbackEndToEndTests {
             #expect(agentStatus.tunnels.allSatisfy { tunnel in
                 tunnel.path.path == "relayed" && tunnel.path.reason == "disabled-locally" && tunnel.connector == "demo-connector"
             })
+            // While relayed, `remote` is the relay (the contract: the peer's direct address, or the relay's).
+            let relayHostPort = "127.0.0.1:\(demo.relayAddress.port ?? 0)"
+            #expect(agentStatus.tunnels.allSatisfy { $0.path.remote == relayHostPort })
+            #expect(connectorStatus.tunnels.allSatisfy { $0.path.remote == relayHostPort })
             #expect(connectorStatus.tunnels.allSatisfy { $0.path.reason == "disabled-locally" })
             #expect(await demo.agent.readiness() == .ready)
             #expect(await demo.connector.readiness() == .ready)
