@@ -98,11 +98,6 @@ public struct AgentTraversalSession: Sendable {
         relayedPath = path
     }
 
-    /// The relayed path's RTT, for the status (the relay never competes with a direct path).
-    public mutating func relayedRTT(_ rtt: TimeAmount) {
-        traversal.relayedRTT(rtt)
-    }
-
     public mutating func handleTimeout(connection: inout QUICConnection, now: NIODeadline) {
         reportSupportIfKnown(connection, now: now)
         traversal.handleTimeout(now: now)
